@@ -1,0 +1,101 @@
+//! The indicator definitions: one module per family, each indicator a
+//! small function of Polars expressions, and [`registry`], the one list
+//! that says which indicators a run computes and in which order they are
+//! reported.
+//!
+//! An indicator is an aggregation evaluated once per user and period, in
+//! a group-by over the rows of one [`Level`]. A scalar gives one value per
+//! period; a distribution gives the list of values whose summary statistics
+//! the engine reports. Across periods, the engine reports mean and std.
+//!
+//! To add an indicator: write its expression in the family module, then
+//! add one [`Indicator`] line to that module's list.
+
+pub mod individual;
+pub mod spatial;
+
+use polars::prelude::*;
+
+/// Which records an indicator of the individual family sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    Call,
+    Text,
+    CallAndText,
+}
+
+impl Interaction {
+    /// The key under which the reference reports this interaction.
+    pub fn name(self) -> &'static str {
+        match self {
+            Interaction::Call => "call",
+            Interaction::Text => "text",
+            Interaction::CallAndText => "callandtext",
+        }
+    }
+}
+
+/// The rows an indicator aggregates, per user and period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// One row per record, sorted by time, with the columns of
+    /// [`individual::record_features`].
+    Records,
+    /// One row per contact: `n` interactions, `n_out` outgoing, `dur` call seconds.
+    Contacts,
+    /// One row per text conversation: `first_out`, `has_out`.
+    Conversations,
+    /// One row per position of the half-hour-binned positions: `n` bins,
+    /// `lat`, `lon`, and `home` (true at the user's home, null without one).
+    Places,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One number per period.
+    Scalar,
+    /// A list of numbers per period, reported through summary statistics.
+    Distribution,
+}
+
+/// One indicator of the registry.
+pub struct Indicator {
+    /// The key the reference uses.
+    pub name: &'static str,
+    pub level: Level,
+    pub shape: Shape,
+    /// The interaction keys it is reported under; empty for the spatial
+    /// family, which has no interaction key.
+    pub interactions: &'static [Interaction],
+    /// The per-period aggregation.
+    pub expr: fn() -> Expr,
+    /// The value of a period with records but no row at this level
+    /// (a period with calls only has no text conversation); `None` is null.
+    pub empty: Option<f64>,
+    /// Whether a single period's value is an integer count.
+    pub integer: bool,
+}
+
+/// Every individual and spatial indicator, in the reference's order.
+/// churn_rate, which works on weeks whatever the grouping, follows them.
+pub fn registry() -> Vec<Indicator> {
+    let mut all = individual::indicators();
+    all.extend(spatial::indicators());
+    all
+}
+
+/// Shannon entropy (natural log) of the weights in column `weights`.
+pub fn entropy(weights: &str) -> Expr {
+    let p = col(weights).cast(DataType::Float64) / col(weights).sum().cast(DataType::Float64);
+    -(p.clone() * p.log(lit(std::f64::consts::E))).sum()
+}
+
+/// How many items, heaviest first, it takes to reach 80% of the total
+/// weight (rounded up), as the reference counts its Pareto shares.
+pub fn pareto_count(weights: &str) -> Expr {
+    let w = col(weights).cast(DataType::Float64);
+    let sorted = w.clone().sort(SortOptions::default().with_order_descending(true));
+    let before = sorted.clone().cum_sum(false) - sorted;
+    let target = (w.sum() * lit(0.8)).ceil();
+    before.lt(target).sum()
+}

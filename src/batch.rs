@@ -1,0 +1,242 @@
+//! The batch run: finds the users, processes them chunk by chunk (load in
+//! parallel, compute indicators over the chunk's frame, write each user's
+//! files), reports progress, and writes the run's error log and summaries.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use crate::antennas::Antennas;
+use crate::engine;
+use crate::load::{self, Loaded, UserFile, UserRecords};
+use crate::options::IndicatorOptions;
+use crate::output;
+use crate::progress::Progress;
+use crate::queries::{self, Indicator};
+use crate::summary::SummaryRows;
+use crate::tree::{Rows, RunFacts};
+use crate::value::Value;
+
+/// Which per-user files a run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub csv: bool,
+    pub json: bool,
+}
+
+impl Formats {
+    pub fn parse(s: &str) -> Option<Formats> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "both" => Formats { csv: true, json: true },
+            "csv" => Formats { csv: true, json: false },
+            "json" => Formats { csv: false, json: true },
+            "none" => Formats { csv: false, json: false },
+            _ => return None,
+        })
+    }
+}
+
+/// A checked batch run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub records_dir: PathBuf,
+    pub antennas: Option<PathBuf>,
+    pub output_dir: PathBuf,
+    pub options: IndicatorOptions,
+    pub formats: Formats,
+    pub summary: bool,
+    pub chunk_size: usize,
+    pub verbose: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub processed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// One user's failure, as `_errors.json` lists it.
+struct Failure {
+    user: String,
+    error: String,
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory,
+/// so that a run killed at any instant never leaves a partial file under
+/// a final name.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut w = BufWriter::new(file);
+    write(&mut w).and_then(|_| w.flush()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// Runs the batch; errors here are the run's, not a user's.
+pub fn run(plan: &Plan) -> Result<Outcome> {
+    let started = Instant::now();
+    let users = load::discover(&plan.records_dir)?;
+    if users.is_empty() {
+        bail!("no user file (*.csv) in records directory {}", plan.records_dir.display());
+    }
+    let antennas = plan.antennas.as_deref().map(Antennas::read).transpose()?;
+    fs::create_dir_all(&plan.output_dir)
+        .with_context(|| format!("cannot create output directory {}", plan.output_dir.display()))?;
+
+    let facts = RunFacts {
+        antennas_path: plan.antennas.as_ref().map(|p| p.display().to_string()),
+        number_of_antennas: antennas.as_ref().map_or(0, Antennas::len),
+        attributes_path: None,
+        recharges_path: None,
+        options: plan.options,
+    };
+    let registry = queries::registry();
+
+    let mut progress = Progress::new(users.len(), plan.verbose);
+    progress.header(plan, users.len());
+    let mut outcome = Outcome::default();
+    let mut failures = Vec::new();
+    let mut summary = SummaryRows::default();
+
+    for chunk in users.chunks(plan.chunk_size.max(1)) {
+        let results = process_chunk(chunk, antennas.as_ref(), &registry, &facts, plan)?;
+        for (file, result) in chunk.iter().zip(results) {
+            match result {
+                UserResult::Done { records, flat } => {
+                    outcome.processed += 1;
+                    progress.ok(&file.id, records);
+                    if plan.summary {
+                        summary.push(&file.id, records, flat);
+                    }
+                }
+                UserResult::Skipped => {
+                    outcome.skipped += 1;
+                    progress.skip(&file.id);
+                }
+                UserResult::Failed(error) => {
+                    outcome.failed += 1;
+                    progress.fail(&file.id, &error);
+                    failures.push(Failure { user: file.id.clone(), error });
+                }
+            }
+        }
+    }
+
+    let elapsed = started.elapsed().as_secs_f64();
+    if !failures.is_empty() {
+        write_errors(&plan.output_dir.join("_errors.json"), &failures)?;
+    }
+    if plan.summary && !summary.is_empty() {
+        summary.write(&plan.output_dir, outcome.processed, outcome.failed, elapsed)?;
+    }
+    progress.finish(&outcome, elapsed, &plan.output_dir);
+    Ok(outcome)
+}
+
+enum UserResult {
+    Done { records: usize, flat: Vec<(String, Value)> },
+    Skipped,
+    Failed(String),
+}
+
+/// Loads, computes and writes one chunk of users.
+fn process_chunk(
+    chunk: &[UserFile],
+    antennas: Option<&Antennas>,
+    registry: &[Indicator],
+    facts: &RunFacts,
+    plan: &Plan,
+) -> Result<Vec<UserResult>> {
+    let loaded: Vec<Result<Loaded>> =
+        chunk.par_iter().map(|f| load::load_user(f, antennas, plan.options.groupby)).collect();
+
+    // Number the users with records and stack their frames.
+    let mut frames = Vec::new();
+    let mut members: Vec<(usize, load::UserMeta)> = Vec::new();
+    let mut results: Vec<UserResult> = Vec::with_capacity(chunk.len());
+    for (i, l) in loaded.into_iter().enumerate() {
+        match l {
+            Ok(Loaded::Records(UserRecords { frame, meta })) => {
+                let user = members.len() as u32;
+                let mut frame = frame;
+                frame.with_column(Column::new("user".into(), vec![user; frame.height()]))?;
+                frames.push(frame);
+                members.push((i, meta));
+                results.push(UserResult::Skipped); // replaced once written
+            }
+            Ok(Loaded::Empty) => results.push(UserResult::Skipped),
+            Err(e) => results.push(UserResult::Failed(format!("{e:#}"))),
+        }
+    }
+    if frames.is_empty() {
+        return Ok(results);
+    }
+
+    let mut stacked = frames.remove(0);
+    for frame in &frames {
+        stacked.vstack_mut(frame)?;
+    }
+    stacked.rechunk_mut_par();
+    let records = stacked.with_row_index("idx".into(), None)?;
+    let indicators = engine::compute(records, registry, &plan.options)?;
+    let rows = Rows::new(&indicators, &plan.options)?;
+
+    let written: Vec<(usize, UserResult)> = rows
+        .users()
+        .par_iter()
+        .enumerate()
+        .map(|(row, &user)| {
+            let (i, meta) = &members[user as usize];
+            let id = &chunk[*i].id;
+            let tree = rows.tree(row, id, meta, facts);
+            let result = match write_user(&plan.output_dir, id, &tree, plan.formats) {
+                Ok(()) => UserResult::Done {
+                    records: meta.records,
+                    flat: if plan.summary {
+                        output::csv::flatten(&tree).into_iter().map(|(k, v)| (k, v.clone())).collect()
+                    } else {
+                        Vec::new()
+                    },
+                },
+                Err(e) => UserResult::Failed(format!("{e:#}")),
+            };
+            (*i, result)
+        })
+        .collect();
+    for (i, result) in written {
+        results[i] = result;
+    }
+    Ok(results)
+}
+
+fn write_user(dir: &Path, id: &str, tree: &Value, formats: Formats) -> Result<()> {
+    if formats.csv {
+        write_atomic(&dir.join(format!("{id}_results.csv")), |w| output::csv::write_user_csv(w, tree))?;
+    }
+    if formats.json {
+        write_atomic(&dir.join(format!("{id}_results.json")), |w| {
+            output::json::write_user_json(w, id, tree)
+        })?;
+    }
+    Ok(())
+}
+
+fn write_errors(path: &Path, failures: &[Failure]) -> Result<()> {
+    let list: Vec<serde_json::Value> =
+        failures.iter().map(|f| serde_json::json!({ "user_id": f.user, "error": f.error })).collect();
+    let text = serde_json::to_string_pretty(&list)?;
+    write_atomic(path, |w| w.write_all(text.as_bytes()))
+}

@@ -1,0 +1,302 @@
+//! Runs the indicator registry over the records of many users at once:
+//! one group-by per user and period for each filter combination and
+//! level, summary statistics of distributions, then mean and std across
+//! periods. The result is one row per user, one column per flattened key.
+
+use anyhow::{Context, Result};
+use polars::prelude::*;
+
+use crate::options::{GroupBy, IndicatorOptions};
+use crate::queries::{individual, spatial, Indicator, Interaction, Level, Shape};
+use crate::stats::{self, STAT_NAMES};
+
+/// Filters of one part of the week and one part of the day.
+fn combo_filter(part_of_week: &str, part_of_day: &str) -> Expr {
+    let week = match part_of_week {
+        "weekday" => col("weekend").not(),
+        "weekend" => col("weekend"),
+        _ => lit(true),
+    };
+    let day = match part_of_day {
+        "day" => col("night").not(),
+        "night" => col("night"),
+        _ => lit(true),
+    };
+    week.and(day)
+}
+
+fn interaction_filter(interaction: Interaction) -> Expr {
+    match interaction {
+        Interaction::Call => col("kind").eq(lit(crate::load::CALL)),
+        Interaction::Text => col("kind").eq(lit(crate::load::TEXT)),
+        Interaction::CallAndText => col("kind").lt_eq(lit(crate::load::TEXT)),
+    }
+}
+
+/// The flattened key of an indicator under one filter combination.
+fn base_key(
+    ind: &Indicator,
+    part_of_week: &str,
+    part_of_day: &str,
+    interaction: Option<Interaction>,
+) -> String {
+    match interaction {
+        Some(i) => format!("{}__{part_of_week}__{part_of_day}__{}", ind.name, i.name()),
+        None => format!("{}__{part_of_week}__{part_of_day}", ind.name),
+    }
+}
+
+/// The per-period value columns an indicator yields once summarised.
+fn value_columns(ind: &Indicator, base: &str, opts: &IndicatorOptions) -> Vec<String> {
+    match ind.shape {
+        Shape::Scalar => vec![base.to_string()],
+        Shape::Distribution => {
+            STAT_NAMES[..opts.stat_count()].iter().map(|s| format!("{base}__{s}")).collect()
+        }
+    }
+}
+
+/// The final columns of one value column: mean and std across periods,
+/// or the value itself without grouping.
+fn final_columns(value: &str, opts: &IndicatorOptions) -> Vec<String> {
+    match opts.groupby {
+        GroupBy::None => vec![value.to_string()],
+        _ => vec![format!("{value}__mean"), format!("{value}__std")],
+    }
+}
+
+/// Every indicator column of a run, in the reference's output order.
+pub fn indicator_columns(registry: &[Indicator], opts: &IndicatorOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    for ind in registry {
+        for pw in opts.parts_of_week() {
+            for pd in opts.parts_of_day() {
+                let interactions: Vec<Option<Interaction>> = if ind.interactions.is_empty() {
+                    vec![None]
+                } else {
+                    ind.interactions.iter().copied().map(Some).collect()
+                };
+                for i in interactions {
+                    for v in value_columns(ind, &base_key(ind, pw, pd, i), opts) {
+                        out.extend(final_columns(&v, opts));
+                    }
+                }
+            }
+        }
+    }
+    out.push("churn_rate__mean".into());
+    out.push("churn_rate__std".into());
+    out
+}
+
+/// Replaces each list column of distributions by its summary statistics.
+fn summarise(mut df: DataFrame, lists: &[String], opts: &IndicatorOptions) -> Result<DataFrame> {
+    let n_stats = opts.stat_count();
+    for name in lists {
+        let column = df.column(name)?.list()?.clone();
+        let mut out: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(df.height()); n_stats];
+        let mut buf = Vec::new();
+        for values in column.amortized_iter() {
+            buf.clear();
+            if let Some(values) = values {
+                buf.extend(values.as_ref().f64()?.iter().flatten());
+            }
+            let summary = stats::summary(&mut buf);
+            for (k, slot) in out.iter_mut().enumerate() {
+                slot.push(summary.map(|s| s[k]));
+            }
+        }
+        df = df.drop(name)?;
+        for (k, values) in out.into_iter().enumerate() {
+            df.with_column(Column::new(format!("{name}__{}", STAT_NAMES[k]).into(), values))?;
+        }
+    }
+    Ok(df)
+}
+
+/// Mean and population std of each value column across a user's periods.
+fn across_periods(df: DataFrame, values: &[String], opts: &IndicatorOptions) -> LazyFrame {
+    let lf = df.lazy();
+    if opts.groupby == GroupBy::None {
+        let mut cols = vec![col("user")];
+        cols.extend(values.iter().map(|v| col(v.as_str())));
+        return lf.select(cols);
+    }
+    let mut aggs = Vec::with_capacity(values.len() * 2);
+    for v in values {
+        let x = col(v.as_str()).cast(DataType::Float64);
+        aggs.push(x.clone().mean().alias(format!("{v}__mean")));
+        aggs.push(x.std(0).alias(format!("{v}__std")));
+    }
+    lf.group_by([col("user")]).agg(aggs)
+}
+
+/// One set of indicators sharing an interaction filter, with the per-period
+/// frame of every level they need.
+struct Group<'a> {
+    indicators: Vec<(&'a Indicator, String)>,
+}
+
+impl<'a> Group<'a> {
+    fn exprs(&self, level: Level) -> Vec<Expr> {
+        self.indicators
+            .iter()
+            .filter(|(ind, _)| ind.level == level)
+            .map(|(ind, key)| {
+                let e = (ind.expr)();
+                let e = match (ind.shape, ind.integer) {
+                    (Shape::Distribution, _) => e.cast(DataType::Float64),
+                    (Shape::Scalar, true) => e.cast(DataType::Int64),
+                    (Shape::Scalar, false) => e.cast(DataType::Float64),
+                };
+                e.alias(key.as_str())
+            })
+            .collect()
+    }
+}
+
+fn keys() -> [Expr; 2] {
+    [col("user"), col("period")]
+}
+
+/// Per-period values of one interaction set under one filter combination.
+fn individual_periods(filtered: &LazyFrame, interaction: Interaction, group: &Group) -> LazyFrame {
+    let records = filtered.clone().filter(interaction_filter(interaction));
+    let records = if interaction == Interaction::CallAndText {
+        individual::conversation_features(
+            records.sort(["user", "period", "corr", "idx"], SortMultipleOptions::default()),
+        )
+    } else {
+        individual::record_features(records)
+    };
+
+    let mut aggs = group.exprs(Level::Records);
+    aggs.push(len().alias("__records"));
+    let mut periods = records.clone().group_by(keys()).agg(aggs);
+
+    let contact_exprs = group.exprs(Level::Contacts);
+    if !contact_exprs.is_empty() {
+        let calls = col("kind").eq(lit(crate::load::CALL));
+        let contacts = records
+            .clone()
+            .group_by([col("user"), col("period"), col("corr")])
+            .agg([
+                len().alias("n"),
+                col("out").cast(DataType::Int64).sum().alias("n_out"),
+                when(calls).then(col("dur")).otherwise(lit(0i64)).sum().alias("dur"),
+                col("idx").min().alias("first"),
+            ])
+            .sort(["user", "period", "first"], SortMultipleOptions::default());
+        let per_period = contacts.group_by(keys()).agg(contact_exprs);
+        periods = periods.join(per_period, keys(), keys(), JoinArgs::new(JoinType::Left));
+    }
+
+    let conversation_exprs = group.exprs(Level::Conversations);
+    if !conversation_exprs.is_empty() {
+        let conversations = records
+            .filter(col("kind").eq(lit(crate::load::TEXT)))
+            .group_by([col("user"), col("period"), col("conv")])
+            .agg([col("out").first().alias("first_out"), col("out").any(true).alias("has_out")]);
+        let per_period = conversations.group_by(keys()).agg(conversation_exprs);
+        periods = periods.join(per_period, keys(), keys(), JoinArgs::new(JoinType::Left));
+        for (ind, key) in &group.indicators {
+            if let (Level::Conversations, Some(v)) = (ind.level, ind.empty) {
+                periods = periods.with_column(col(key.as_str()).fill_null(lit(v)));
+            }
+        }
+    }
+    periods
+}
+
+/// Computes every indicator for the users of `records`.
+///
+/// `records` holds one row per valid record with the columns of
+/// [`crate::load::UserRecords`] plus `user` (u32) and `idx` (the row's rank
+/// in user and time order). Returns one row per user with `user`,
+/// `has_home`, and [`indicator_columns`].
+pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptions) -> Result<DataFrame> {
+    let lf = records.lazy();
+    let users = lf.clone().select([col("user")]).unique_stable(None, UniqueKeepStrategy::First);
+
+    let home = spatial::home(lf.clone()).collect().map_err(anyhow::Error::from).context("computing homes")?;
+    let mut result = users
+        .join(home.clone().lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left))
+        .with_column(col("home").is_not_null().alias("has_home"))
+        .drop(cols(["home"]));
+
+    for pw in opts.parts_of_week() {
+        for pd in opts.parts_of_day() {
+            let filtered = lf.clone().filter(combo_filter(pw, pd));
+
+            // The individual family, one interaction set at a time.
+            for interaction in [Interaction::Call, Interaction::Text, Interaction::CallAndText] {
+                let group = Group {
+                    indicators: registry
+                        .iter()
+                        .filter(|ind| ind.interactions.contains(&interaction))
+                        .map(|ind| (ind, base_key(ind, pw, pd, Some(interaction))))
+                        .collect(),
+                };
+                if group.indicators.is_empty() {
+                    continue;
+                }
+                let periods = individual_periods(&filtered, interaction, &group)
+                    .collect()
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("computing {pw}/{pd}/{} indicators", interaction.name()))?;
+                result = join_user_level(result, periods, &group, opts)?;
+            }
+
+            // The spatial family, on all records of the combination.
+            let group = Group {
+                indicators: registry
+                    .iter()
+                    .filter(|ind| ind.level == Level::Places)
+                    .map(|ind| (ind, base_key(ind, pw, pd, None)))
+                    .collect(),
+            };
+            let places = spatial::places(spatial::binned_positions(filtered))
+                .join(home.clone().lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left))
+                .with_column(col("pos").eq(col("home")).alias("home"));
+            let periods = places
+                .group_by(keys())
+                .agg(group.exprs(Level::Places))
+                .collect()
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("computing {pw}/{pd} spatial indicators"))?;
+            result = join_user_level(result, periods, &group, opts)?;
+        }
+    }
+
+    let churn = spatial::churn_rate(lf)?;
+    result = result.join(churn, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
+
+    let mut order = vec![col("user"), col("has_home")];
+    order.extend(indicator_columns(registry, opts).iter().map(|c| col(c.as_str())));
+    result
+        .select(order)
+        .sort(["user"], SortMultipleOptions::default())
+        .collect()
+        .map_err(anyhow::Error::from)
+        .context("assembling indicators")
+}
+
+/// Summarises one per-period frame and joins its user-level columns.
+fn join_user_level(
+    result: LazyFrame,
+    periods: DataFrame,
+    group: &Group,
+    opts: &IndicatorOptions,
+) -> Result<LazyFrame> {
+    let lists: Vec<String> = group
+        .indicators
+        .iter()
+        .filter(|(ind, _)| ind.shape == Shape::Distribution)
+        .map(|(_, key)| key.clone())
+        .collect();
+    let periods = summarise(periods, &lists, opts)?;
+    let values: Vec<String> =
+        group.indicators.iter().flat_map(|(ind, key)| value_columns(ind, key, opts)).collect();
+    let user_level = across_periods(periods, &values, opts);
+    Ok(result.join(user_level, [col("user")], [col("user")], JoinArgs::new(JoinType::Left)))
+}

@@ -1,0 +1,27 @@
+//! bandicoot: bandicoot's behavioural indicators for many users at once,
+//! computed as a columnar Polars pipeline.
+//!
+//! The stages, each in its own module: [`cli`] flags become a checked
+//! [`batch::Plan`]; [`load`] reads and validates each user's records into
+//! a frame; [`engine`] runs the indicator definitions of [`queries`] over
+//! the frame of a chunk of users; [`tree`] shapes each user's results as
+//! bandicoot does, and [`output`] and [`summary`] write them.
+
+pub mod antennas;
+pub mod batch;
+pub mod calendar;
+pub mod cli;
+pub mod engine;
+pub mod load;
+pub mod options;
+pub mod output;
+pub mod progress;
+pub mod pyfmt;
+pub mod stats;
+pub mod summary;
+pub mod synth;
+pub mod tree;
+pub mod value;
+
+#[path = "../queries/mod.rs"]
+pub mod queries;

@@ -1,0 +1,433 @@
+//! Reading one user's records file into a typed, validated and sorted
+//! columnar frame, with the reference's rules for which records to keep
+//! and its counts of ignored fields.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use polars::prelude::*;
+
+use crate::antennas::Antennas;
+use crate::calendar::{self, SECONDS_PER_DAY};
+use crate::options::GroupBy;
+
+/// One user: a `*.csv` file of the records directory.
+#[derive(Debug, Clone)]
+pub struct UserFile {
+    pub id: String,
+    pub path: PathBuf,
+}
+
+/// The user files of a records directory, sorted by user id.
+pub fn discover(dir: &Path) -> Result<Vec<UserFile>> {
+    let entries =
+        fs::read_dir(dir).with_context(|| format!("cannot read records directory {}", dir.display()))?;
+    let mut users = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(id) = name.strip_suffix(".csv") else { continue };
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            continue;
+        }
+        users.push(UserFile { id: id.to_string(), path: entry.path() });
+    }
+    users.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(users)
+}
+
+/// The fields whose invalid values the reference counts, in its order.
+pub const IGNORED_FIELDS: [&str; 7] =
+    ["all", "interaction", "direction", "correspondent_id", "datetime", "call_duration", "location"];
+
+/// Interaction codes of the `kind` column.
+pub const CALL: i32 = 0;
+pub const TEXT: i32 = 1;
+pub const OTHER: i32 = 2;
+
+/// Facts about one user's file that the reporting block needs.
+#[derive(Debug, Clone, Default)]
+pub struct UserMeta {
+    pub records: usize,
+    pub ignored: [u64; 7],
+    pub start: i64,
+    pub end: i64,
+    pub has_call: bool,
+    pub has_text: bool,
+    pub missing_location: f64,
+    pub antennas_missing_locations: usize,
+    pub bins: i64,
+    pub bins_with_data: i64,
+}
+
+/// A user's valid records, sorted by time, one row per record.
+///
+/// Columns: `t` (seconds), `kind`, `out`, `corr` (contact id, per user),
+/// `dur`, `pos` (position id, per user), `lat`, `lon`, `night`, `weekend`,
+/// `period`, `bin` (half-hour), `day`.
+pub struct UserRecords {
+    pub frame: DataFrame,
+    pub meta: UserMeta,
+}
+
+/// What loading a user gave.
+pub enum Loaded {
+    Records(UserRecords),
+    /// No valid record: the batch skips the user.
+    Empty,
+}
+
+const REQUIRED: [&str; 5] = ["interaction", "direction", "correspondent_id", "datetime", "call_duration"];
+
+/// The period key of a timestamp: equal keys are one period, and
+/// consecutive periods have consecutive keys.
+pub fn period_key(groupby: GroupBy, t: i64) -> i64 {
+    let days = t.div_euclid(SECONDS_PER_DAY);
+    match groupby {
+        GroupBy::None => 0,
+        GroupBy::Day => days,
+        GroupBy::Week => calendar::week_index(days),
+        GroupBy::Month => {
+            let (y, m, _) = calendar::civil_from_days(days);
+            y * 12 + i64::from(m) - 1
+        }
+        GroupBy::Year => calendar::civil_from_days(days).0,
+    }
+}
+
+/// Night is 19:00 to 07:00, both boundaries included, as in the reference.
+pub fn is_night(t: i64) -> bool {
+    let sod = t.rem_euclid(SECONDS_PER_DAY);
+    sod <= 7 * 3600 || sod >= 19 * 3600
+}
+
+/// Python's `int(s)` for a base-10 integer: surrounding whitespace, a sign,
+/// and single underscores between digits are accepted.
+pub fn parse_py_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (neg, digits) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for c in digits.bytes() {
+        match c {
+            b'_' => {}
+            b'0'..=b'9' => v = v.checked_mul(10)?.checked_add(i64::from(c - b'0'))?,
+            _ => return None,
+        }
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// Python's `float(s)` for the common forms (surrounding whitespace allowed).
+pub fn parse_py_float(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    if matches!(body, "nan" | "inf" | "infinity") || t.bytes().any(|c| c.is_ascii_digit()) {
+        t.parse::<f64>().ok()
+    } else {
+        None
+    }
+}
+
+/// Reads a CSV file's bytes, dropping a UTF-8 byte-order mark, and checks
+/// that it is UTF-8, naming the line and column of the first bad byte.
+pub fn read_text(path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        let at = e.valid_up_to();
+        let (line, column) = locate(&bytes, at);
+        bail!(
+            "{}: row {line}, column {column}: text is not valid UTF-8 (byte 0x{:02x})",
+            path.display(),
+            bytes[at]
+        );
+    }
+    Ok(bytes)
+}
+
+/// The 1-based line and the header name (or number) of the field holding byte `at`.
+fn locate(bytes: &[u8], at: usize) -> (usize, String) {
+    let line_start = bytes[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+    let line = bytes[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+    let field = bytes[line_start..at].iter().filter(|&&c| c == b',').count();
+    let header_end = bytes.iter().position(|&c| c == b'\n').unwrap_or(bytes.len());
+    let header = String::from_utf8_lossy(&bytes[..header_end]);
+    let name = header.trim_end_matches('\r').split(',').nth(field).map(str::to_string);
+    (line, name.map_or(format!("#{}", field + 1), |n| format!("'{n}'")))
+}
+
+/// Parses CSV bytes into a frame of string columns, all named by the
+/// header. Blank lines are dropped, as Python's csv reader drops them.
+pub fn parse_csv(bytes: Vec<u8>, path: &Path) -> Result<DataFrame> {
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .with_n_threads(Some(1))
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+        .map_err(|e| anyhow!("{}: malformed CSV: {e}", path.display()))?;
+
+    let mut blank: Option<BooleanChunked> = None;
+    for c in df.columns() {
+        let null = c.is_null();
+        blank = Some(match blank {
+            Some(b) => &b & &null,
+            None => null,
+        });
+    }
+    match blank {
+        Some(blank) if blank.any() => Ok(df.filter(&!&blank)?),
+        _ => Ok(df),
+    }
+}
+
+/// A cell's text, empty when missing.
+fn cell(c: &StringChunked, i: usize) -> &str {
+    c.get(i).unwrap_or("")
+}
+
+fn string_column<'a>(df: &'a DataFrame, name: &str) -> Option<&'a StringChunked> {
+    df.column(name).ok().and_then(|c| c.str().ok())
+}
+
+/// Position identity: bandicoot compares positions by antenna, then location.
+#[derive(Hash, PartialEq, Eq)]
+struct PositionKey<'a> {
+    antenna: Option<&'a str>,
+    location: Option<(u64, u64)>,
+}
+
+/// Loads, validates and sorts one user's records.
+pub fn load_user(file: &UserFile, antennas: Option<&Antennas>, groupby: GroupBy) -> Result<Loaded> {
+    let bytes = read_text(&file.path)?;
+    let df = parse_csv(bytes, &file.path)?;
+    if df.height() == 0 {
+        return Ok(Loaded::Empty);
+    }
+
+    let path = file.path.display();
+    if df.column("place_id").is_ok() {
+        bail!("{path}: column 'place_id' is deprecated, name it 'antenna_id'");
+    }
+    let mut cols = Vec::with_capacity(REQUIRED.len());
+    for name in REQUIRED {
+        let col = string_column(&df, name).ok_or_else(|| {
+            let header: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
+            anyhow!("{path}: row 1: missing column '{name}' (header: {})", header.join(","))
+        })?;
+        cols.push(col);
+    }
+    let [interaction, direction, correspondent, datetime, duration] = cols[..] else { unreachable!() };
+    let antenna = string_column(&df, "antenna_id");
+    let (latitude, longitude) = match (string_column(&df, "latitude"), string_column(&df, "longitude")) {
+        (Some(a), Some(b)) => (Some(a), Some(b)),
+        _ => (None, None),
+    };
+
+    // Validate row by row, counting every bad field as the reference does.
+    let n = df.height();
+    let mut ignored = [0u64; 7];
+    let mut keep: Vec<(i64, usize)> = Vec::with_capacity(n);
+    let mut kinds = vec![0i32; n];
+    let mut durations: Vec<Option<i64>> = vec![None; n];
+    let mut locations: Vec<Option<(f64, f64)>> = vec![None; n];
+    for i in 0..n {
+        let get = |c| cell(c, i);
+        let kind = match get(interaction) {
+            "call" => Some(CALL),
+            "text" => Some(TEXT),
+            "gps" | "" => Some(OTHER),
+            _ => None,
+        };
+        let callandtext = matches!(kind, Some(CALL) | Some(TEXT));
+        let t = calendar::parse_py_datetime(get(datetime));
+        let dur = parse_py_int(get(duration));
+        let antenna_id = antenna.map(get).filter(|a| !a.is_empty());
+        let location = match (latitude.map(get), longitude.map(get)) {
+            (Some(lat), Some(lon)) if !lat.is_empty() && !lon.is_empty() => {
+                match (parse_py_float(lat), parse_py_float(lon)) {
+                    (Some(a), Some(b)) => Ok(Some((a, b))),
+                    _ => Err((lat, lon)),
+                }
+            }
+            _ => Ok(None),
+        };
+
+        let checks = [
+            kind.is_some(),
+            matches!(get(direction), "in" | "out"),
+            !callandtext || !get(correspondent).is_empty(),
+            t.is_some(),
+            kind != Some(CALL) || dur.is_some(),
+            callandtext || antenna_id.is_some() || matches!(location, Ok(Some(_))),
+        ];
+
+        // The reference crashes on coordinates that are not numbers, unless
+        // the record is a call or text that it drops for another reason.
+        let location = match location {
+            Ok(l) => l,
+            Err(_) if callandtext && !checks.iter().all(|ok| *ok) => None,
+            Err((lat, lon)) => bail!(
+                "{path}: row {}, column '{}': coordinates ({lat:?}, {lon:?}) are not numbers",
+                i + 2,
+                if parse_py_float(lat).is_none() { "latitude" } else { "longitude" }
+            ),
+        };
+        if checks.iter().all(|ok| *ok) {
+            keep.push((t.unwrap(), i));
+            kinds[i] = kind.unwrap();
+            durations[i] = dur;
+            locations[i] = location;
+        } else {
+            ignored[0] += 1;
+            for (slot, ok) in ignored[1..].iter_mut().zip(checks) {
+                *slot += u64::from(!ok);
+            }
+        }
+    }
+    if keep.is_empty() {
+        return Ok(Loaded::Empty);
+    }
+
+    // A stable sort by time: file order breaks ties.
+    keep.sort_by_key(|&(t, _)| t);
+
+    let m = keep.len();
+    let mut c_t = Vec::with_capacity(m);
+    let mut c_kind = Vec::with_capacity(m);
+    let mut c_out = Vec::with_capacity(m);
+    let mut c_corr: Vec<Option<u32>> = Vec::with_capacity(m);
+    let mut c_dur = Vec::with_capacity(m);
+    let mut c_pos = Vec::with_capacity(m);
+    let mut c_lat = Vec::with_capacity(m);
+    let mut c_lon = Vec::with_capacity(m);
+    let mut c_night = Vec::with_capacity(m);
+    let mut c_weekend = Vec::with_capacity(m);
+    let mut c_period = Vec::with_capacity(m);
+    let mut c_bin = Vec::with_capacity(m);
+    let mut c_day = Vec::with_capacity(m);
+    let mut contacts: HashMap<&str, u32> = HashMap::new();
+    let mut positions: HashMap<PositionKey, u32> = HashMap::new();
+    let mut missing_location = 0usize;
+    let mut unknown_antennas: Vec<&str> = Vec::new();
+    let mut meta = UserMeta { records: m, ignored, ..Default::default() };
+
+    for &(t, i) in &keep {
+        let kind = kinds[i];
+        let antenna_id = antenna.and_then(|c| c.get(i)).filter(|a| !a.is_empty());
+
+        // With an antennas file, the file decides every record's location,
+        // even for records that carried coordinates.
+        let location = match antennas {
+            Some(table) => antenna_id.and_then(|a| table.get(a)),
+            None => locations[i],
+        };
+        if location.is_none() {
+            missing_location += 1;
+        }
+        if let Some(a) = antenna_id {
+            if antennas.and_then(|table| table.get(a)).is_none() {
+                unknown_antennas.push(a);
+            }
+        }
+
+        let next_pos = positions.len() as u32;
+        let key =
+            PositionKey { antenna: antenna_id, location: location.map(|(a, b)| (a.to_bits(), b.to_bits())) };
+        c_pos.push(*positions.entry(key).or_insert(next_pos));
+        let corr = if kind == OTHER {
+            None
+        } else {
+            let next = contacts.len() as u32;
+            Some(*contacts.entry(correspondent.get(i).unwrap_or("")).or_insert(next))
+        };
+        c_corr.push(corr);
+
+        let days = t.div_euclid(SECONDS_PER_DAY);
+        let weekday = calendar::iso_weekday(days);
+        c_t.push(t);
+        c_kind.push(kind);
+        c_out.push(direction.get(i) == Some("out"));
+        c_dur.push(durations[i]);
+        c_lat.push(location.map(|l| l.0));
+        c_lon.push(location.map(|l| l.1));
+        c_night.push(is_night(t));
+        c_weekend.push(weekday >= 6);
+        c_period.push(period_key(groupby, t));
+        c_bin.push(t.div_euclid(1800));
+        c_day.push(days);
+        meta.has_call |= kind == CALL;
+        meta.has_text |= kind == TEXT;
+    }
+
+    unknown_antennas.sort_unstable();
+    unknown_antennas.dedup();
+    meta.antennas_missing_locations = unknown_antennas.len();
+    meta.missing_location = missing_location as f64 / m as f64;
+    meta.start = c_t[0];
+    meta.end = c_t[m - 1];
+    meta.bins = match groupby {
+        GroupBy::None => 1,
+        _ => c_period[m - 1] - c_period[0] + 1,
+    };
+    meta.bins_with_data = 1 + c_period.windows(2).filter(|w| w[0] != w[1]).count() as i64;
+
+    let frame = DataFrame::new(
+        m,
+        vec![
+            Column::new("t".into(), c_t),
+            Column::new("kind".into(), c_kind),
+            Column::new("out".into(), c_out),
+            Column::new("corr".into(), c_corr),
+            Column::new("dur".into(), c_dur),
+            Column::new("pos".into(), c_pos),
+            Column::new("lat".into(), c_lat),
+            Column::new("lon".into(), c_lon),
+            Column::new("night".into(), c_night),
+            Column::new("weekend".into(), c_weekend),
+            Column::new("period".into(), c_period),
+            Column::new("bin".into(), c_bin),
+            Column::new("day".into(), c_day),
+        ],
+    )?;
+    Ok(Loaded::Records(UserRecords { frame, meta }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_int_rules() {
+        assert_eq!(parse_py_int(" 42 "), Some(42));
+        assert_eq!(parse_py_int("-5"), Some(-5));
+        assert_eq!(parse_py_int("1_000"), Some(1000));
+        assert_eq!(parse_py_int("12.5"), None);
+        assert_eq!(parse_py_int("1__0"), None);
+        assert_eq!(parse_py_int(""), None);
+        assert_eq!(parse_py_int("abc"), None);
+    }
+
+    #[test]
+    fn night_boundaries_are_night() {
+        assert!(is_night(7 * 3600));
+        assert!(!is_night(7 * 3600 + 1));
+        assert!(is_night(19 * 3600));
+        assert!(!is_night(19 * 3600 - 1));
+    }
+}

@@ -1,0 +1,63 @@
+//! The result tree of one user: the nested, ordered dictionaries that
+//! bandicoot returns from `utils.all`, kept in emission order so that the
+//! JSON and CSV writers reproduce the reference's key order.
+
+/// A node of a user's result tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<Value>),
+    /// Ordered keys: insertion order is output order.
+    Map(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// An empty map, to be filled with [`Value::push`].
+    pub fn map() -> Value {
+        Value::Map(Vec::new())
+    }
+
+    /// Appends `key` to a map; panics on a non-map, which is a programming error.
+    pub fn push(&mut self, key: impl Into<String>, value: Value) {
+        match self {
+            Value::Map(entries) => entries.push((key.into(), value)),
+            other => panic!("push on a non-map value {other:?}"),
+        }
+    }
+
+    /// The child map under `key`, created at the end when missing.
+    pub fn child(&mut self, key: &str) -> &mut Value {
+        let Value::Map(entries) = self else {
+            panic!("child on a non-map value");
+        };
+        let at = match entries.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                entries.push((key.to_string(), Value::map()));
+                entries.len() - 1
+            }
+        };
+        &mut entries[at].1
+    }
+
+    /// Looks a value up by its path of keys.
+    pub fn get(&self, path: &[&str]) -> Option<&Value> {
+        let mut node = self;
+        for key in path {
+            let Value::Map(entries) = node else {
+                return None;
+            };
+            node = &entries.iter().find(|(k, _)| k == key)?.1;
+        }
+        Some(node)
+    }
+
+    /// An optional float: `None` becomes `Null`.
+    pub fn opt_f64(v: Option<f64>) -> Value {
+        v.map_or(Value::Null, Value::Float)
+    }
+}
