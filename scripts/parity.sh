@@ -4,7 +4,8 @@
 #
 # Usage: scripts/parity.sh RECORDS_DIR [ANTENNAS_CSV] [-- OPTIONS...]
 #   OPTIONS are reference_batch.py options (--groupby month --summary true
-#   --split-week ...). For our binary, `--network true` / `--summary true`
+#   --split-week ...), plus --stats default|extended, which the reference
+#   gets through scripts/reference_batch_stats.py. For our binary, `--network true` / `--summary true`
 #   become the bare flags (and are dropped when false); others are passed
 #   as they are. --output-dir is ignored: both runs get a temporary one.
 #
@@ -56,6 +57,7 @@ fi
 # Both sides get the same options; ours spells the boolean ones as flags.
 ref_opts=()
 cand_opts=()
+stats=extended
 i=0
 while [ $i -lt ${#options[@]} ]; do
     opt=${options[$i]}
@@ -71,6 +73,15 @@ while [ $i -lt ${#options[@]} ]; do
     case "$opt" in
         --output-dir)
             [ $has_value = 1 ] || i=$((i + 1))
+            ;;
+        --stats)
+            # The reference has no such option: a wrapper sets its summary.
+            if [ $has_value = 0 ]; then
+                i=$((i + 1))
+                value=${options[$i]:-}
+            fi
+            stats=$value
+            cand_opts+=("$opt" "$value")
             ;;
         --network | --summary)
             if [ $has_value = 0 ]; then
@@ -104,7 +115,7 @@ fi
 
 # Fixed hash seed: the reference's set iteration order, hence its float
 # sums, are then the same from run to run.
-if ! PYTHONHASHSEED=0 "$venv/bin/python" "$reference/reference_batch.py" \
+if ! PYTHONHASHSEED=0 "$venv/bin/python" "$here/reference_batch_stats.py" "$stats" "$reference/reference_batch.py" \
     "${positional[@]}" "${ref_opts[@]}" --output-dir "$work/ref" \
     > "$work/ref.log" 2>&1; then
     cat "$work/ref.log" >&2

@@ -170,6 +170,25 @@ fn locate(bytes: &[u8], at: usize) -> (usize, String) {
     (line, name.map_or(format!("#{}", field + 1), |n| format!("'{n}'")))
 }
 
+/// Where a quoted field opens and never closes: its line and column.
+fn unclosed_quote(bytes: &[u8]) -> Option<(usize, String)> {
+    let mut quoted_at = None;
+    let mut field_start = true;
+    for (i, &c) in bytes.iter().enumerate() {
+        match (quoted_at, c) {
+            (None, b'"') if field_start => quoted_at = Some(i),
+            (Some(_), b'"') => quoted_at = None, // a doubled quote reopens at once
+            (None, b',' | b'\n') => {
+                field_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        field_start = false;
+    }
+    quoted_at.map(|at| locate(bytes, at))
+}
+
 /// Parses CSV bytes into a frame of string columns, all named by the
 /// header. Blank lines are dropped, as Python's csv reader drops them.
 pub fn parse_csv(bytes: Vec<u8>, path: &Path) -> Result<DataFrame> {
@@ -178,9 +197,19 @@ pub fn parse_csv(bytes: Vec<u8>, path: &Path) -> Result<DataFrame> {
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
         .with_n_threads(Some(1))
-        .into_reader_with_file_handle(Cursor::new(bytes))
+        // Python's csv reader keeps a row with extra fields; so do we.
+        .map_parse_options(|p| p.with_truncate_ragged_lines(true))
+        .into_reader_with_file_handle(Cursor::new(bytes.clone()))
         .finish()
-        .map_err(|e| anyhow!("{}: malformed CSV: {e}", path.display()))?;
+        .map_err(|e| match unclosed_quote(&bytes) {
+            Some((line, column)) => {
+                anyhow!("{}: row {line}, column {column}: a quoted field is never closed", path.display())
+            }
+            None => {
+                let first = e.to_string();
+                anyhow!("{}: malformed CSV: {}", path.display(), first.lines().next().unwrap_or(""))
+            }
+        })?;
 
     let mut blank: Option<BooleanChunked> = None;
     for c in df.columns() {
