@@ -84,9 +84,16 @@ pub fn registry() -> Vec<Indicator> {
     all
 }
 
+/// A column in order of first appearance (`first`): float sums then add up
+/// in one fixed order, whatever order the group-by gathered the rows in.
+pub fn in_order(name: &str) -> Expr {
+    col(name).sort_by([col("first")], SortMultipleOptions::default())
+}
+
 /// Shannon entropy (natural log) of the weights in column `weights`.
 pub fn entropy(weights: &str) -> Expr {
-    let p = col(weights).cast(DataType::Float64) / col(weights).sum().cast(DataType::Float64);
+    let w = in_order(weights).cast(DataType::Float64);
+    let p = w.clone() / w.sum();
     -(p.clone() * p.log(lit(std::f64::consts::E))).sum()
 }
 

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{entropy, pareto_count, Indicator, Level, Shape};
+use super::{entropy, in_order, pareto_count, Indicator, Level, Shape};
 
 /// Mean Earth radius of the reference's great-circle distance, in km.
 const EARTH_RADIUS_KM: f64 = 6371.0;
@@ -25,13 +25,13 @@ pub fn binned_positions(records: LazyFrame) -> LazyFrame {
 
 /// The places of binned positions: one row per user, period and position
 /// with `n` (bins spent there), `lat`, `lon`, and `first` (its first bin).
+///
+/// Places come in order of first visit, the order in which the reference
+/// counts them, so that sums over them add up in the same order.
 pub fn places(bins: LazyFrame) -> LazyFrame {
-    bins.group_by([col("user"), col("period"), col("pos")]).agg([
-        len().alias("n"),
-        col("lat").first(),
-        col("lon").first(),
-        col("first").min(),
-    ])
+    bins.group_by([col("user"), col("period"), col("pos")])
+        .agg([len().alias("n"), col("lat").first(), col("lon").first(), col("first").min()])
+        .sort(["user", "period", "first"], SortMultipleOptions::default())
 }
 
 /// Each user's home: the most frequent binned position among night
@@ -78,11 +78,12 @@ fn great_circle(lat1: Expr, lon1: Expr, lat2: Expr, lon2: Expr) -> Expr {
 
 /// Root mean squared distance of located binned positions to their centre.
 fn radius_of_gyration() -> Expr {
-    let w = when(col("lat").is_not_null()).then(col("n").cast(DataType::Float64)).otherwise(lit(0.0));
+    let (lat, lon) = (in_order("lat"), in_order("lon"));
+    let w = when(lat.clone().is_not_null()).then(in_order("n").cast(DataType::Float64)).otherwise(lit(0.0));
     let total = w.clone().sum();
-    let centre_lat = (col("lat") * w.clone()).sum() / total.clone();
-    let centre_lon = (col("lon") * w.clone()).sum() / total.clone();
-    let d = great_circle(centre_lat, centre_lon, col("lat"), col("lon"));
+    let centre_lat = (lat.clone() * w.clone()).sum() / total.clone();
+    let centre_lon = (lon.clone() * w.clone()).sum() / total.clone();
+    let d = great_circle(centre_lat, centre_lon, lat, lon);
     let r = ((w / total.clone()) * d.pow(2)).sum().sqrt();
     when(total.gt(lit(0.0))).then(r).otherwise(lit(NULL).cast(DataType::Float64))
 }
@@ -126,7 +127,7 @@ pub fn churn_rate(records: LazyFrame) -> PolarsResult<LazyFrame> {
     let weeks = freq
         .clone()
         .group_by([col("user"), col("period")])
-        .agg([(col("f") * col("f")).sum().alias("sq")])
+        .agg([(col("f") * col("f")).sort_by([col("pos")], SortMultipleOptions::default()).sum().alias("sq")])
         .sort(["user", "period"], SortMultipleOptions::default())
         .with_column((col("period").cum_count(false).over([col("user")])? - lit(1)).alias("week"));
     let freq = freq.join(
@@ -159,7 +160,10 @@ pub fn churn_rate(records: LazyFrame) -> PolarsResult<LazyFrame> {
             JoinArgs::new(JoinType::Inner),
         )
         .group_by([col("user"), col("week")])
-        .agg([(col("f") * col("f_next")).sum().alias("dot")]);
+        .agg([(col("f") * col("f_next"))
+            .sort_by([col("pos")], SortMultipleOptions::default())
+            .sum()
+            .alias("dot")]);
 
     let distance = lit(1.0) - col("dot").fill_null(lit(0.0)) / (col("sq").sqrt() * col("sq_next").sqrt());
     Ok(pairs

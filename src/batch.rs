@@ -13,12 +13,13 @@ use rayon::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::engine;
+use crate::journal::Journal;
 use crate::load::{self, Loaded, UserFile, UserRecords};
 use crate::options::IndicatorOptions;
 use crate::output;
 use crate::progress::Progress;
 use crate::queries::{self, Indicator};
-use crate::summary::SummaryRows;
+use crate::summary::{self, ShardRow};
 use crate::tree::{Rows, RunFacts};
 use crate::value::Value;
 
@@ -50,6 +51,7 @@ pub struct Plan {
     pub options: IndicatorOptions,
     pub formats: Formats,
     pub summary: bool,
+    pub resume: bool,
     pub chunk_size: usize,
     pub verbose: bool,
 }
@@ -105,26 +107,66 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     };
     let registry = queries::registry();
 
+    // Settings that change the per-user files: a resumed run must share them.
+    let settings = serde_json::json!({
+        "records_dir": plan.records_dir.display().to_string(),
+        "antennas": facts.antennas_path,
+        "groupby": plan.options.groupby.to_string(),
+        "split_week": plan.options.split_week,
+        "split_day": plan.options.split_day,
+        "stats": format!("{:?}", plan.options.stats).to_lowercase(),
+        "csv": plan.formats.csv,
+        "json": plan.formats.json,
+        "version": crate::tree::VERSION,
+    });
+    let mut journal = Journal::open(&plan.output_dir, &settings, plan.resume)?;
+    let total = users.len();
+    let users = if plan.resume {
+        let done: std::collections::HashSet<String> = match journal.read_all()? {
+            Some(df) => df.column("user_id")?.str()?.iter().flatten().map(str::to_string).collect(),
+            None => Default::default(),
+        };
+        users.into_iter().filter(|u| !done.contains(&u.id)).collect()
+    } else {
+        users
+    };
+
     let mut progress = Progress::new(users.len(), plan.verbose);
-    progress.header(plan, users.len());
+    progress.header(plan, total);
+    if plan.resume {
+        eprintln!(
+            "Continue mode: {} users already processed\nRemaining users: {}\n",
+            total - users.len(),
+            users.len()
+        );
+    }
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
-    let mut summary = SummaryRows::default();
 
     for chunk in users.chunks(plan.chunk_size.max(1)) {
         let results = process_chunk(chunk, antennas.as_ref(), &registry, &facts, plan)?;
+        let mut shard = Vec::with_capacity(chunk.len());
         for (file, result) in chunk.iter().zip(results) {
             match result {
                 UserResult::Done { records, flat } => {
                     outcome.processed += 1;
                     progress.ok(&file.id, records);
-                    if plan.summary {
-                        summary.push(&file.id, records, flat);
-                    }
+                    shard.push(ShardRow {
+                        user: file.id.clone(),
+                        status: summary::OK,
+                        records: Some(records as i64),
+                        flat,
+                    });
                 }
                 UserResult::Skipped => {
                     outcome.skipped += 1;
                     progress.skip(&file.id);
+                    shard.push(ShardRow {
+                        user: file.id.clone(),
+                        status: summary::SKIPPED,
+                        records: None,
+                        flat: vec![],
+                    });
                 }
                 UserResult::Failed(error) => {
                     outcome.failed += 1;
@@ -133,14 +175,23 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
                 }
             }
         }
+        // Only now are the chunk's files all in place.
+        journal.append(summary::shard(&shard)?)?;
     }
 
     let elapsed = started.elapsed().as_secs_f64();
+    let errors_path = plan.output_dir.join("_errors.json");
     if !failures.is_empty() {
-        write_errors(&plan.output_dir.join("_errors.json"), &failures)?;
+        write_errors(&errors_path, &failures)?;
+    } else if errors_path.exists() {
+        fs::remove_file(&errors_path).with_context(|| format!("cannot remove {}", errors_path.display()))?;
     }
-    if plan.summary && !summary.is_empty() {
-        summary.write(&plan.output_dir, outcome.processed, outcome.failed, elapsed)?;
+    if plan.summary {
+        if let Some(all) = journal.read_all()? {
+            let processed =
+                all.column("status")?.str()?.iter().flatten().filter(|s| *s == summary::OK).count();
+            summary::write(&plan.output_dir, all, processed, outcome.failed, elapsed)?;
+        }
     }
     progress.finish(&outcome, elapsed, &plan.output_dir);
     Ok(outcome)
@@ -205,11 +256,7 @@ fn process_chunk(
             let result = match write_user(&plan.output_dir, id, &tree, plan.formats) {
                 Ok(()) => UserResult::Done {
                     records: meta.records,
-                    flat: if plan.summary {
-                        output::csv::flatten(&tree).into_iter().map(|(k, v)| (k, v.clone())).collect()
-                    } else {
-                        Vec::new()
-                    },
+                    flat: output::csv::flatten(&tree).into_iter().map(|(k, v)| (k, v.clone())).collect(),
                 },
                 Err(e) => UserResult::Failed(format!("{e:#}")),
             };

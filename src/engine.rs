@@ -114,21 +114,38 @@ fn summarise(mut df: DataFrame, lists: &[String], opts: &IndicatorOptions) -> Re
     Ok(df)
 }
 
-/// Mean and population std of each value column across a user's periods.
-fn across_periods(df: DataFrame, values: &[String], opts: &IndicatorOptions) -> LazyFrame {
-    let lf = df.lazy();
+/// Mean and population std of each value column across a user's periods,
+/// in period order with the reference's arithmetic, so that the result
+/// does not depend on how users are chunked or threads scheduled.
+fn across_periods(df: DataFrame, values: &[String], opts: &IndicatorOptions) -> Result<LazyFrame> {
     if opts.groupby == GroupBy::None {
         let mut cols = vec![col("user")];
         cols.extend(values.iter().map(|v| col(v.as_str())));
-        return lf.select(cols);
+        return Ok(df.lazy().select(cols));
     }
-    let mut aggs = Vec::with_capacity(values.len() * 2);
+
+    let df = df.sort(["user", "period"], SortMultipleOptions::default())?;
+    let users: Vec<u32> = df.column("user")?.u32()?.iter().map(|u| u.unwrap_or(0)).collect();
+    let mut starts: Vec<usize> = (0..users.len()).filter(|&i| i == 0 || users[i] != users[i - 1]).collect();
+    let mut columns = vec![Column::new("user".into(), starts.iter().map(|&i| users[i]).collect::<Vec<_>>())];
+    starts.push(users.len());
+
+    let mut buf = Vec::new();
     for v in values {
-        let x = col(v.as_str()).cast(DataType::Float64);
-        aggs.push(x.clone().mean().alias(format!("{v}__mean")));
-        aggs.push(x.std(0).alias(format!("{v}__std")));
+        let x = df.column(v)?.cast(&DataType::Float64)?;
+        let x = x.f64()?;
+        let (mut means, mut stds) = (Vec::with_capacity(starts.len()), Vec::with_capacity(starts.len()));
+        for w in starts.windows(2) {
+            buf.clear();
+            buf.extend((w[0]..w[1]).filter_map(|i| x.get(i)));
+            let (m, s) = stats::mean_std(&buf);
+            means.push(m);
+            stds.push(s);
+        }
+        columns.push(Column::new(format!("{v}__mean").into(), means));
+        columns.push(Column::new(format!("{v}__std").into(), stds));
     }
-    lf.group_by([col("user")]).agg(aggs)
+    Ok(DataFrame::new(starts.len() - 1, columns)?.lazy())
 }
 
 /// One set of indicators sharing an interaction filter, with the per-period
@@ -297,6 +314,6 @@ fn join_user_level(
     let periods = summarise(periods, &lists, opts)?;
     let values: Vec<String> =
         group.indicators.iter().flat_map(|(ind, key)| value_columns(ind, key, opts)).collect();
-    let user_level = across_periods(periods, &values, opts);
+    let user_level = across_periods(periods, &values, opts)?;
     Ok(result.join(user_level, [col("user")], [col("user")], JoinArgs::new(JoinType::Left)))
 }

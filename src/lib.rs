@@ -12,6 +12,7 @@ pub mod batch;
 pub mod calendar;
 pub mod cli;
 pub mod engine;
+pub mod journal;
 pub mod load;
 pub mod options;
 pub mod output;

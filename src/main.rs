@@ -55,6 +55,7 @@ fn plan(args: BatchArgs) -> Result<Plan> {
         options: IndicatorOptions { groupby, split_week: args.split_week, split_day: args.split_day, stats },
         formats,
         summary: args.summary,
+        resume: args.resume,
         chunk_size: args.chunk_size,
         verbose: args.verbose,
     })

@@ -51,6 +51,16 @@ pub fn summary(data: &mut [f64]) -> Option<Summary> {
     Some([mean, std, median, skewness, kurtosis, data[0], data[len - 1]])
 }
 
+/// Mean and population std of a scalar across periods, as bandicoot's
+/// `mean` and `std` compute them; `None` for no value.
+pub fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    if values.is_empty() {
+        return (None, None);
+    }
+    let mean = seq_sum(values.iter().copied()) / values.len() as f64;
+    (Some(mean), Some(py_pow(moment(values, mean, 2.0), 0.5)))
+}
+
 /// bandicoot's `entropy` of counts (natural logarithm), summed in the
 /// order given, which is the order in which contacts first appear.
 pub fn entropy(counts: &[f64]) -> Option<f64> {

@@ -1,123 +1,197 @@
-//! Population summaries: `_all_users_summary.csv` (one row per user, as
-//! the batch command writes it) and `_aggregate_stats.json` (mean, sample
-//! std, min, max, median and n of every numeric key).
+//! Population summaries, built column-wise from the journal's shards:
+//! `_all_users_summary.csv` (user_id, record_count, then every flattened key
+//! sorted, as the batch command writes it), `_all_users_summary.parquet`
+//! (the same table with typed columns) and `_aggregate_stats.json` (mean,
+//! sample std, min, max, median and n of every numeric key).
 
-use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Result;
+use polars::prelude::*;
 
 use crate::batch::write_atomic;
 use crate::output::csv::write_csv_row;
-use crate::pyfmt::py_str;
+use crate::pyfmt::{float_repr, py_str};
 use crate::value::Value;
 
-/// The flattened results of the users processed, in processing order.
-#[derive(Default)]
-pub struct SummaryRows {
-    rows: Vec<(String, usize, Vec<(String, Value)>)>,
+/// Status of a user in a shard.
+pub const OK: &str = "ok";
+pub const SKIPPED: &str = "skip";
+
+/// One finished user, as a shard row.
+pub struct ShardRow {
+    pub user: String,
+    pub status: &'static str,
+    pub records: Option<i64>,
+    pub flat: Vec<(String, Value)>,
 }
 
-impl SummaryRows {
-    pub fn push(&mut self, user: &str, records: usize, flat: Vec<(String, Value)>) {
-        self.rows.push((user.to_string(), records, flat));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// The summary's columns: user_id, record_count, then every key sorted.
-    fn columns(&self) -> Vec<String> {
-        let keys: BTreeSet<&str> = self
-            .rows
-            .iter()
-            .flat_map(|(_, _, flat)| flat.iter().map(|(k, _)| k.as_str()))
-            .filter(|k| *k != "user_id" && *k != "record_count")
-            .collect();
-        let mut columns = vec!["user_id".to_string(), "record_count".to_string()];
-        columns.extend(keys.into_iter().map(str::to_string));
-        columns
-    }
-
-    pub fn write(&self, dir: &Path, processed: usize, failed: usize, elapsed: f64) -> Result<()> {
-        let columns = self.columns();
-
-        write_atomic(&dir.join("_all_users_summary.csv"), |w| {
-            let header: Vec<Option<&str>> = columns.iter().map(|c| Some(c.as_str())).collect();
-            write_csv_row(w, &header)?;
-            for (user, records, flat) in &self.rows {
-                let by_key: HashMap<&str, &Value> = flat.iter().map(|(k, v)| (k.as_str(), v)).collect();
-                let cells: Vec<Option<String>> = columns
-                    .iter()
-                    .map(|c| match c.as_str() {
-                        "user_id" => Some(user.clone()),
-                        "record_count" => Some(records.to_string()),
-                        key => by_key.get(key).and_then(|v| py_str(v)),
-                    })
-                    .collect();
-                let refs: Vec<Option<&str>> = cells.iter().map(|c| c.as_deref()).collect();
-                write_csv_row(w, &refs)?;
-            }
-            Ok(())
-        })?;
-
-        let mut indicators = serde_json::Map::new();
-        for (k, column) in columns.iter().enumerate().skip(1) {
-            let mut values: Vec<f64> = self
-                .rows
-                .iter()
-                .filter_map(|(_, records, flat)| {
-                    if k == 1 {
-                        return Some(*records as f64);
-                    }
-                    flat.iter().find(|(key, _)| key == column).and_then(|(_, v)| numeric(v))
-                })
-                .collect();
-            if values.len() >= 2 {
-                indicators.insert(column.clone(), describe(&mut values));
+/// A shard's frame: user_id, status, record_count, then one typed column
+/// per flattened key (floats, integers, booleans or text; null where absent).
+pub fn shard(rows: &[ShardRow]) -> Result<DataFrame> {
+    let mut keys: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for row in rows {
+        for (k, _) in &row.flat {
+            if !seen.contains_key(k.as_str()) {
+                seen.insert(k.as_str(), keys.len());
+                keys.push(k.as_str());
             }
         }
-        let stats = serde_json::json!({
-            "meta": {
-                "generated": chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-                "users_processed": processed,
-                "users_failed": failed,
-                "processing_time_seconds": elapsed,
-            },
-            "indicators": indicators,
-        });
-        let text = serde_json::to_string_pretty(&stats)?;
-        write_atomic(&dir.join("_aggregate_stats.json"), |w| w.write_all(text.as_bytes()))
+    }
+
+    let n = rows.len();
+    let mut cells: Vec<Vec<Option<&Value>>> = vec![vec![None; n]; keys.len()];
+    for (i, row) in rows.iter().enumerate() {
+        for (k, v) in &row.flat {
+            cells[seen[k.as_str()]][i] = Some(v);
+        }
+    }
+
+    let mut columns = vec![
+        Column::new("user_id".into(), rows.iter().map(|r| r.user.as_str()).collect::<Vec<_>>()),
+        Column::new("status".into(), rows.iter().map(|r| r.status).collect::<Vec<_>>()),
+        Column::new("record_count".into(), rows.iter().map(|r| r.records).collect::<Vec<_>>()),
+    ];
+    for (key, values) in keys.iter().zip(cells) {
+        columns.push(typed_column(key, &values));
+    }
+    Ok(DataFrame::new(n, columns)?)
+}
+
+/// The narrowest column type that holds every value of a key.
+fn typed_column(name: &str, values: &[Option<&Value>]) -> Column {
+    let present = || values.iter().flatten().filter(|v| !matches!(v, Value::Null));
+    let name = PlSmallStr::from(name);
+    if present().all(|v| matches!(v, Value::Bool(_))) && present().next().is_some() {
+        let col: Vec<Option<bool>> = values
+            .iter()
+            .map(|v| v.and_then(|v| if let Value::Bool(b) = v { Some(*b) } else { None }))
+            .collect();
+        return Column::new(name, col);
+    }
+    if present().all(|v| matches!(v, Value::Int(_))) {
+        let col: Vec<Option<i64>> = values
+            .iter()
+            .map(|v| v.and_then(|v| if let Value::Int(i) = v { Some(*i) } else { None }))
+            .collect();
+        return Column::new(name, col);
+    }
+    if present().all(|v| matches!(v, Value::Int(_) | Value::Float(_))) {
+        let col: Vec<Option<f64>> = values
+            .iter()
+            .map(|v| match v {
+                Some(Value::Int(i)) => Some(*i as f64),
+                Some(Value::Float(f)) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        return Column::new(name, col);
+    }
+    let col: Vec<Option<String>> = values.iter().map(|v| v.and_then(py_str)).collect();
+    Column::new(name, col)
+}
+
+/// Python's `str()` of one cell of a typed column; `None` is an empty cell.
+fn cell(value: AnyValue) -> Option<String> {
+    match value {
+        AnyValue::Null => None,
+        AnyValue::Boolean(b) => Some(if b { "True" } else { "False" }.to_string()),
+        AnyValue::Int64(i) => Some(i.to_string()),
+        AnyValue::Float64(f) => Some(float_repr(f)),
+        AnyValue::String(s) => Some(s.to_string()),
+        AnyValue::StringOwned(s) => Some(s.to_string()),
+        other => Some(other.to_string()),
     }
 }
 
-/// The number Python's `float(v)` makes of a result value, if any.
-fn numeric(v: &Value) -> Option<f64> {
-    match v {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        Value::Str(s) => s.trim().parse().ok(),
-        _ => None,
+/// Writes the three summaries of every processed user in `journal`.
+pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, elapsed: f64) -> Result<()> {
+    let table = journal
+        .lazy()
+        .filter(col("status").eq(lit(OK)))
+        .sort(["user_id"], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    let mut keys: Vec<String> = table
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .filter(|k| !matches!(k.as_str(), "user_id" | "record_count" | "status"))
+        .collect();
+    keys.sort();
+    let mut order = vec!["user_id".to_string(), "record_count".to_string()];
+    order.extend(keys);
+    let mut table = table.select(order.iter().map(|s| s.as_str()))?;
+    if table.height() == 0 {
+        return Ok(());
     }
+
+    write_atomic(&dir.join("_all_users_summary.csv"), |w| {
+        let header: Vec<Option<&str>> = order.iter().map(|c| Some(c.as_str())).collect();
+        write_csv_row(w, &header)?;
+        let columns = table.columns();
+        for i in 0..table.height() {
+            let row: Vec<Option<String>> = columns.iter().map(|c| c.get(i).ok().and_then(cell)).collect();
+            let refs: Vec<Option<&str>> = row.iter().map(|c| c.as_deref()).collect();
+            write_csv_row(w, &refs)?;
+        }
+        Ok(())
+    })?;
+
+    write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
+        ParquetWriter::new(w).finish(&mut table).map(|_| ()).map_err(std::io::Error::other)
+    })?;
+
+    let stats = aggregate(&table)?;
+    let doc = serde_json::json!({
+        "meta": {
+            "generated": chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+            "users_processed": processed,
+            "users_failed": failed,
+            "processing_time_seconds": elapsed,
+        },
+        "indicators": stats,
+    });
+    let text = serde_json::to_string_pretty(&doc)?;
+    write_atomic(&dir.join("_aggregate_stats.json"), |w| w.write_all(text.as_bytes()))
 }
 
-/// mean, sample std, min, max, median and n, as Python's `statistics` gives them.
-fn describe(values: &mut [f64]) -> serde_json::Value {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    let median = if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 };
-    serde_json::json!({
-        "mean": mean,
-        "std": var.sqrt(),
-        "min": values[0],
-        "max": values[values.len() - 1],
-        "median": median,
-        "n": values.len(),
-    })
+/// mean, sample std, min, max, median and n of each numeric column with
+/// at least two values, by columnar reductions.
+fn aggregate(table: &DataFrame) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let numeric: Vec<&str> = table
+        .columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Float64 | DataType::Int64 | DataType::Boolean))
+        .map(|c| c.name().as_str())
+        .collect();
+    let mut exprs = Vec::with_capacity(numeric.len() * 6);
+    for name in &numeric {
+        let x = col(*name).cast(DataType::Float64);
+        exprs.push(x.clone().mean().alias(format!("{name}\x1fmean")));
+        exprs.push(x.clone().std(1).alias(format!("{name}\x1fstd")));
+        exprs.push(x.clone().min().alias(format!("{name}\x1fmin")));
+        exprs.push(x.clone().max().alias(format!("{name}\x1fmax")));
+        exprs.push(x.clone().median().alias(format!("{name}\x1fmedian")));
+        exprs.push(x.count().cast(DataType::Float64).alias(format!("{name}\x1fn")));
+    }
+    let row = table.clone().lazy().select(exprs).collect()?;
+
+    let mut out = serde_json::Map::new();
+    for name in numeric {
+        let get =
+            |stat: &str| row.column(&format!("{name}\x1f{stat}")).ok().and_then(|c| c.f64().ok()?.get(0));
+        let n = get("n").unwrap_or(0.0) as usize;
+        if n < 2 {
+            continue;
+        }
+        let mut entry = serde_json::Map::new();
+        for stat in ["mean", "std", "min", "max", "median"] {
+            entry.insert(stat.into(), get(stat).map_or(serde_json::Value::Null, |v| serde_json::json!(v)));
+        }
+        entry.insert("n".into(), serde_json::json!(n));
+        out.insert(name.to_string(), serde_json::Value::Object(entry));
+    }
+    Ok(out)
 }

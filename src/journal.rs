@@ -1,0 +1,108 @@
+//! The run journal in `<output-dir>/.bandicoot/`: the settings of the run
+//! and, for every finished chunk, a Parquet shard listing its users with
+//! their flattened results. A shard is written only after its users' files
+//! are in place, so `--continue` can trust it; the summaries are built from
+//! the shards, which makes them cover every user of the output directory.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::*;
+
+use crate::batch::write_atomic;
+
+const DIR: &str = ".bandicoot";
+const SETTINGS: &str = "settings.json";
+
+pub struct Journal {
+    dir: PathBuf,
+    next_shard: usize,
+}
+
+impl Journal {
+    /// Opens the journal of `output_dir`. Without `resume`, a previous
+    /// journal is discarded; with it, the settings must be the same.
+    pub fn open(output_dir: &Path, settings: &serde_json::Value, resume: bool) -> Result<Journal> {
+        let dir = output_dir.join(DIR);
+        let settings_path = dir.join(SETTINGS);
+
+        if resume && settings_path.exists() {
+            let text = fs::read_to_string(&settings_path)
+                .with_context(|| format!("cannot read {}", settings_path.display()))?;
+            let previous: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("the run journal {} is damaged", settings_path.display()))?;
+            let differences = differences(&previous, settings);
+            if !differences.is_empty() {
+                bail!(
+                    "cannot continue the run in {}: its settings differ ({}); rerun without --continue to start over",
+                    output_dir.display(),
+                    differences.join(", ")
+                );
+            }
+        } else if dir.exists() {
+            fs::remove_dir_all(&dir).with_context(|| format!("cannot reset {}", dir.display()))?;
+        }
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let text = serde_json::to_string_pretty(settings)?;
+        write_atomic(&settings_path, |w| std::io::Write::write_all(w, text.as_bytes()))?;
+
+        let next_shard = shard_paths(&dir)?.len();
+        Ok(Journal { dir, next_shard })
+    }
+
+    /// Every finished user so far, with its shard row.
+    pub fn read_all(&self) -> Result<Option<DataFrame>> {
+        let frames: Vec<LazyFrame> = shard_paths(&self.dir)?
+            .into_iter()
+            .map(|p| {
+                let file = fs::File::open(&p).with_context(|| format!("cannot open {}", p.display()))?;
+                let df = ParquetReader::new(file)
+                    .finish()
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("the run journal shard {} is damaged", p.display()))?;
+                Ok(df.lazy())
+            })
+            .collect::<Result<_>>()?;
+        if frames.is_empty() {
+            return Ok(None);
+        }
+        let args = UnionArgs { diagonal: true, to_supertypes: true, ..Default::default() };
+        Ok(Some(concat(frames, args)?.collect()?))
+    }
+
+    /// Records a finished chunk.
+    pub fn append(&mut self, mut shard: DataFrame) -> Result<()> {
+        let path = self.dir.join(format!("shard-{:06}.parquet", self.next_shard));
+        write_atomic(&path, |w| {
+            ParquetWriter::new(w).finish(&mut shard).map(|_| ()).map_err(std::io::Error::other)
+        })?;
+        self.next_shard += 1;
+        Ok(())
+    }
+}
+
+fn shard_paths(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".parquet"))
+        })
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// The settings that differ between two runs, named.
+fn differences(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else {
+        return vec!["journal format".into()];
+    };
+    new.iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}: {} then, {v} now", old.get(k).unwrap_or(&serde_json::Value::Null)))
+        .collect()
+}
