@@ -102,9 +102,11 @@ fn entropy_of_contacts() -> Expr {
     entropy("n")
 }
 
-/// Per contact, outgoing interactions over all the period's interactions.
+/// Per contact, outgoing interactions over all the period's interactions
+/// (`total`, a column rather than an aggregate: dividing by a broadcast
+/// scalar may be done as a multiplication that rounds differently).
 fn balance_of_contacts() -> Expr {
-    col("n_out").cast(DataType::Float64) / col("n").sum().cast(DataType::Float64)
+    col("n_out").cast(DataType::Float64) / col("total").cast(DataType::Float64)
 }
 
 fn interactions_per_contact() -> Expr {

@@ -41,7 +41,8 @@ pub enum Level {
     /// One row per record, sorted by time, with the columns of
     /// [`individual::record_features`].
     Records,
-    /// One row per contact: `n` interactions, `n_out` outgoing, `dur` call seconds.
+    /// One row per contact: `n` interactions, `n_out` outgoing, `dur` call
+    /// seconds, `total` interactions of the period, `first` (first record).
     Contacts,
     /// One row per text conversation: `first_out`, `has_out`.
     Conversations,

@@ -177,7 +177,7 @@ fn keys() -> [Expr; 2] {
 }
 
 /// Per-period values of one interaction set under one filter combination.
-fn individual_periods(filtered: &LazyFrame, interaction: Interaction, group: &Group) -> LazyFrame {
+fn individual_periods(filtered: &LazyFrame, interaction: Interaction, group: &Group) -> Result<LazyFrame> {
     let records = filtered.clone().filter(interaction_filter(interaction));
     let records = if interaction == Interaction::CallAndText {
         individual::conversation_features(
@@ -203,7 +203,8 @@ fn individual_periods(filtered: &LazyFrame, interaction: Interaction, group: &Gr
                 when(calls).then(col("dur")).otherwise(lit(0i64)).sum().alias("dur"),
                 col("idx").min().alias("first"),
             ])
-            .sort(["user", "period", "first"], SortMultipleOptions::default());
+            .sort(["user", "period", "first"], SortMultipleOptions::default())
+            .with_column(col("n").sum().over(keys())?.alias("total"));
         let per_period = contacts.group_by(keys()).agg(contact_exprs);
         periods = periods.join(per_period, keys(), keys(), JoinArgs::new(JoinType::Left));
     }
@@ -222,7 +223,7 @@ fn individual_periods(filtered: &LazyFrame, interaction: Interaction, group: &Gr
             }
         }
     }
-    periods
+    Ok(periods)
 }
 
 /// Computes every indicator for the users of `records`.
@@ -257,7 +258,7 @@ pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptio
                 if group.indicators.is_empty() {
                     continue;
                 }
-                let periods = individual_periods(&filtered, interaction, &group)
+                let periods = individual_periods(&filtered, interaction, &group)?
                     .collect()
                     .map_err(anyhow::Error::from)
                     .with_context(|| format!("computing {pw}/{pd}/{} indicators", interaction.name()))?;
