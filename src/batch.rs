@@ -87,6 +87,21 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// Removes the temporary files of a run that was killed while writing.
+fn remove_stale_temporaries(dir: &Path) -> Result<()> {
+    let entries =
+        fs::read_dir(dir).with_context(|| format!("cannot list output directory {}", dir.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {} in output directory", name))?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the batch; errors here are the run's, not a user's.
 pub fn run(plan: &Plan) -> Result<Outcome> {
     let started = Instant::now();
@@ -97,6 +112,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     let antennas = plan.antennas.as_deref().map(Antennas::read).transpose()?;
     fs::create_dir_all(&plan.output_dir)
         .with_context(|| format!("cannot create output directory {}", plan.output_dir.display()))?;
+    remove_stale_temporaries(&plan.output_dir)?;
 
     let facts = RunFacts {
         antennas_path: plan.antennas.as_ref().map(|p| p.display().to_string()),
