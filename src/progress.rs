@@ -1,10 +1,13 @@
 //! Progress on stderr: the run's settings, a line per failed or skipped
-//! user (every user with `--verbose`), a rate line at a steady interval,
-//! and the final report, in the batch command's words.
+//! user (every user with `--verbose`), then on a terminal a bar with users
+//! done, records per second, ETA and failures, elsewhere a rate line at a
+//! steady interval; and the final report, in the batch command's words.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::{Outcome, Plan};
 
@@ -17,15 +20,33 @@ pub struct Progress {
     total: usize,
     done: usize,
     failed: usize,
+    records: usize,
     verbose: bool,
     started: Instant,
     last_line: Instant,
+    bar: Option<ProgressBar>,
 }
 
 impl Progress {
     pub fn new(total: usize, verbose: bool) -> Progress {
         let now = Instant::now();
-        Progress { total, done: 0, failed: 0, verbose, started: now, last_line: now }
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} users | {msg} | ETA {eta}")
+                    .expect("a valid template"),
+            );
+            bar
+        });
+        Progress { total, done: 0, failed: 0, records: 0, verbose, started: now, last_line: now, bar }
+    }
+
+    /// A line above the bar, or on its own without one.
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
     }
 
     pub fn header(&self, plan: &Plan, users: usize) {
@@ -41,6 +62,12 @@ impl Progress {
 
     fn step(&mut self) {
         self.done += 1;
+        if let Some(bar) = &self.bar {
+            let rate = self.records as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{rate:.0} records/s | {} failed", self.failed));
+            bar.set_position(self.done as u64);
+            return;
+        }
         if self.last_line.elapsed() >= INTERVAL || self.done == self.total {
             self.last_line = Instant::now();
             let elapsed = self.started.elapsed().as_secs_f64();
@@ -58,24 +85,28 @@ impl Progress {
     }
 
     pub fn ok(&mut self, user: &str, records: usize) {
+        self.records += records;
         if self.verbose {
-            eprintln!("{} OK: {user} ({records} records)", self.position());
+            self.line(&format!("{} OK: {user} ({records} records)", self.position()));
         }
         self.step();
     }
 
     pub fn skip(&mut self, user: &str) {
-        eprintln!("{} SKIP: {user} (no records)", self.position());
+        self.line(&format!("{} SKIP: {user} (no records)", self.position()));
         self.step();
     }
 
     pub fn fail(&mut self, user: &str, error: &str) {
-        eprintln!("{} FAIL: {user} - {error}", self.position());
+        self.line(&format!("{} FAIL: {user} - {error}", self.position()));
         self.failed += 1;
         self.step();
     }
 
     pub fn finish(&self, outcome: &Outcome, elapsed: f64, output_dir: &Path) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
         let rate = if elapsed > 0.0 { outcome.processed as f64 / elapsed } else { 0.0 };
         eprintln!("\n{RULE}\nBatch Processing Complete\n{RULE}");
         eprintln!("Total time: {elapsed:.1} seconds");
