@@ -22,6 +22,7 @@ use crate::queries::{self, Indicator};
 use crate::summary::{self, ShardRow};
 use crate::tree::{Rows, RunFacts};
 use crate::value::Value;
+use crate::workers;
 
 /// Which per-user files a run writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,7 @@ pub struct Plan {
     pub formats: Formats,
     pub summary: bool,
     pub resume: bool,
+    pub threads: usize,
     pub chunk_size: usize,
     pub verbose: bool,
 }
@@ -228,7 +230,7 @@ fn process_chunk(
     plan: &Plan,
 ) -> Result<Vec<UserResult>> {
     let loaded: Vec<Result<Loaded>> =
-        chunk.par_iter().map(|f| load::load_user(f, antennas, plan.options.groupby)).collect();
+        workers::map(chunk, plan.threads, |f| load::load_user(f, antennas, plan.options.groupby));
 
     // Number the users with records and stack their frames.
     let mut frames = Vec::new();

@@ -23,6 +23,7 @@ pub mod summary;
 pub mod synth;
 pub mod tree;
 pub mod value;
+pub mod workers;
 
 #[path = "../queries/mod.rs"]
 pub mod queries;

@@ -56,6 +56,7 @@ fn plan(args: BatchArgs) -> Result<Plan> {
         formats,
         summary: args.summary,
         resume: args.resume,
+        threads: bandicoot::workers::count(args.parallel),
         chunk_size: args.chunk_size,
         verbose: args.verbose,
     })
@@ -63,8 +64,9 @@ fn plan(args: BatchArgs) -> Result<Plan> {
 
 fn run_batch(args: BatchArgs) -> Result<ExitCode> {
     if let Some(n) = args.parallel {
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()?;
+        // Before Polars starts its pool, which reads this once.
         std::env::set_var("POLARS_MAX_THREADS", n.max(1).to_string());
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global()?;
     }
     let plan = plan(args)?;
     let outcome = batch::run(&plan)?;
