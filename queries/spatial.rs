@@ -112,62 +112,71 @@ pub fn indicators() -> Vec<Indicator> {
     ]
 }
 
-/// churn_rate per user: the cosine distance between the position
-/// frequencies of consecutive weeks with records (ISO weeks, whatever the
-/// run's grouping), as `churn_rate__mean` and `churn_rate__std`.
-pub fn churn_rate(records: LazyFrame) -> PolarsResult<LazyFrame> {
+/// churn_rate's input: each user's binned positions counted per ISO week
+/// (whatever the run's grouping): `user`, `period` (the week), `pos`, `n`.
+pub fn weekly_places(records: LazyFrame) -> LazyFrame {
     let weekly = records.with_column((col("day") - lit(4)).floor_div(lit(7)).alias("period"));
-    let freq = places(binned_positions(weekly)).with_column(
-        (col("n").cast(DataType::Float64)
-            / col("n").sum().over([col("user"), col("period")])?.cast(DataType::Float64))
-        .alias("f"),
-    );
+    places(binned_positions(weekly))
+        .select([col("user"), col("period"), col("pos"), col("n")])
+        .sort(["user", "period", "pos"], SortMultipleOptions::default())
+}
 
-    // Number the weeks of each user, then pair each week with the next.
-    let weeks = freq
-        .clone()
-        .group_by([col("user"), col("period")])
-        .agg([(col("f") * col("f")).sort_by([col("pos")], SortMultipleOptions::default()).sum().alias("sq")])
-        .sort(["user", "period"], SortMultipleOptions::default())
-        .with_column((col("period").cum_count(false).over([col("user")])? - lit(1)).alias("week"));
-    let freq = freq.join(
-        weeks.clone().select([col("user"), col("period"), col("week")]),
-        [col("user"), col("period")],
-        [col("user"), col("period")],
-        JoinArgs::new(JoinType::Inner),
-    );
-    let next =
-        weeks.clone().select([col("user"), (col("week") - lit(1)).alias("week"), col("sq").alias("sq_next")]);
-    let pairs = weeks.join(
-        next,
-        [col("user"), col("week")],
-        [col("user"), col("week")],
-        JoinArgs::new(JoinType::Inner),
-    );
+/// churn_rate per user: the cosine distance between the position
+/// frequencies of each pair of consecutive weeks with records, summed in
+/// position order so that the result is the same on every run; returns
+/// the distances as `(user, distances in week order)`.
+pub fn churn_distances(weekly: &DataFrame) -> PolarsResult<Vec<(u32, Vec<f64>)>> {
+    let users = weekly.column("user")?.u32()?;
+    let weeks = weekly.column("period")?.i64()?;
+    let positions = weekly.column("pos")?.u32()?;
+    let counts = weekly.column("n")?.cast(&DataType::Float64)?;
+    let counts = counts.f64()?;
 
-    // The dot product over positions seen in both weeks.
-    let shifted = freq.clone().select([
-        col("user"),
-        (col("week") - lit(1)).alias("week"),
-        col("pos"),
-        col("f").alias("f_next"),
-    ]);
-    let dots = freq
-        .join(
-            shifted,
-            [col("user"), col("week"), col("pos")],
-            [col("user"), col("week"), col("pos")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("user"), col("week")])
-        .agg([(col("f") * col("f_next"))
-            .sort_by([col("pos")], SortMultipleOptions::default())
-            .sum()
-            .alias("dot")]);
+    // Each user's weeks, each week its (position, frequency) in position order.
+    let mut out: Vec<(u32, Vec<f64>)> = Vec::new();
+    let mut current: Vec<Vec<(u32, f64)>> = Vec::new();
+    let mut flush = |user: Option<u32>, weeks: &mut Vec<Vec<(u32, f64)>>| {
+        if let Some(user) = user {
+            let distances = weeks.windows(2).map(|w| cosine_distance(&w[0], &w[1])).collect();
+            out.push((user, distances));
+        }
+        weeks.clear();
+    };
+    let mut last: Option<(u32, i64)> = None;
+    for i in 0..weekly.height() {
+        let (user, week) = (users.get(i).unwrap_or(0), weeks.get(i).unwrap_or(0));
+        if last.map(|(u, _)| u) != Some(user) {
+            flush(last.map(|(u, _)| u), &mut current);
+        }
+        if last != Some((user, week)) {
+            current.push(Vec::new());
+        }
+        current
+            .last_mut()
+            .expect("a week")
+            .push((positions.get(i).unwrap_or(0), counts.get(i).unwrap_or(0.0)));
+        last = Some((user, week));
+    }
+    flush(last.map(|(u, _)| u), &mut current);
+    Ok(out)
+}
 
-    let distance = lit(1.0) - col("dot").fill_null(lit(0.0)) / (col("sq").sqrt() * col("sq_next").sqrt());
-    Ok(pairs
-        .join(dots, [col("user"), col("week")], [col("user"), col("week")], JoinArgs::new(JoinType::Left))
-        .group_by([col("user")])
-        .agg([distance.clone().mean().alias("churn_rate__mean"), distance.std(0).alias("churn_rate__std")]))
+/// 1 - cos of two weeks' position frequencies (counts over the week's total).
+fn cosine_distance(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
+    let total = |w: &[(u32, f64)]| w.iter().fold(0.0, |s, (_, n)| s + n);
+    let (ta, tb) = (total(a), total(b));
+    let norm = |w: &[(u32, f64)], t: f64| w.iter().fold(0.0, |s, (_, n)| s + (n / t) * (n / t)).sqrt();
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += (a[i].1 / ta) * (b[j].1 / tb);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    1.0 - dot / (norm(a, ta) * norm(b, tb))
 }

@@ -123,7 +123,12 @@ fn across_periods(df: DataFrame, values: &[String], opts: &IndicatorOptions) -> 
         cols.extend(values.iter().map(|v| col(v.as_str())));
         return Ok(df.lazy().select(cols));
     }
+    mean_std_per_user(df, values)
+}
 
+/// `<value>__mean` and `<value>__std` of each value column per user, over
+/// its rows in `period` order, with the reference's arithmetic.
+fn mean_std_per_user(df: DataFrame, values: &[String]) -> Result<LazyFrame> {
     let df = df.sort(["user", "period"], SortMultipleOptions::default())?;
     let users: Vec<u32> = df.column("user")?.u32()?.iter().map(|u| u.unwrap_or(0)).collect();
     let mut starts: Vec<usize> = (0..users.len()).filter(|&i| i == 0 || users[i] != users[i - 1]).collect();
@@ -286,8 +291,25 @@ pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptio
         }
     }
 
-    let churn = spatial::churn_rate(lf)?;
-    result = result.join(churn, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
+    let weekly =
+        spatial::weekly_places(lf).collect().map_err(anyhow::Error::from).context("computing churn_rate")?;
+    let distances = spatial::churn_distances(&weekly)?;
+    let (mut users, mut means, mut stds) = (Vec::new(), Vec::new(), Vec::new());
+    for (user, d) in distances {
+        let (m, s) = stats::mean_std(&d);
+        users.push(user);
+        means.push(m);
+        stds.push(s);
+    }
+    let churn = DataFrame::new(
+        users.len(),
+        vec![
+            Column::new("user".into(), users),
+            Column::new("churn_rate__mean".into(), means),
+            Column::new("churn_rate__std".into(), stds),
+        ],
+    )?;
+    result = result.join(churn.lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
 
     let mut order = vec![col("user"), col("has_home")];
     order.extend(indicator_columns(registry, opts).iter().map(|c| col(c.as_str())));

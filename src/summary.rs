@@ -123,6 +123,9 @@ pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, el
     let mut order = vec!["user_id".to_string(), "record_count".to_string()];
     order.extend(keys);
     let mut table = table.select(order.iter().map(|s| s.as_str()))?;
+    // One chunk per column: float reductions then do not depend on how
+    // many shards the journal held.
+    table.rechunk_mut_par();
     if table.height() == 0 {
         return Ok(());
     }
