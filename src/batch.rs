@@ -229,6 +229,7 @@ fn process_chunk(
     facts: &RunFacts,
     plan: &Plan,
 ) -> Result<Vec<UserResult>> {
+    let t0 = Instant::now();
     let loaded: Vec<Result<Loaded>> =
         workers::map(chunk, plan.threads, |f| load::load_user(f, antennas, plan.options.groupby));
 
@@ -260,7 +261,9 @@ fn process_chunk(
     }
     stacked.rechunk_mut_par();
     let records = stacked.with_row_index("idx".into(), None)?;
+    let t1 = Instant::now();
     let indicators = engine::compute(records, registry, &plan.options)?;
+    let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
 
     let written: Vec<(usize, UserResult)> = rows
@@ -283,6 +286,15 @@ fn process_chunk(
         .collect();
     for (i, result) in written {
         results[i] = result;
+    }
+    if plan.verbose {
+        eprintln!(
+            "    chunk of {} users: load {:.2}s, indicators {:.2}s, write {:.2}s",
+            chunk.len(),
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            t2.elapsed().as_secs_f64()
+        );
     }
     Ok(results)
 }

@@ -35,6 +35,11 @@ pub struct Rows {
     has_home: Vec<bool>,
     columns: Vec<(Vec<String>, Data)>,
     kurtosis_as_int: bool,
+    /// The indicator keys, nested, with null leaves: each user's tree
+    /// starts as a copy of it.
+    template: Value,
+    /// Where each column's leaf sits in the template, index by index.
+    leaves: Vec<Vec<usize>>,
 }
 
 impl Rows {
@@ -43,7 +48,7 @@ impl Rows {
         let has_home = df.column("has_home")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
         let mut columns = Vec::with_capacity(df.width());
         for c in df.columns().iter().skip(2) {
-            let path = c.name().split("__").map(str::to_string).collect();
+            let path: Vec<String> = c.name().split("__").map(str::to_string).collect();
             let data = match c.dtype() {
                 DataType::Int64 => Data::Int(c.i64()?.iter().collect()),
                 DataType::Float64 => Data::Float(c.f64()?.iter().collect()),
@@ -53,7 +58,28 @@ impl Rows {
             };
             columns.push((path, data));
         }
-        Ok(Rows { users, has_home, columns, kurtosis_as_int: options.groupby == GroupBy::None })
+        // Nesting the keys once per chunk, rather than once per user, keeps
+        // the per-user cost to a copy and one indexed write per value.
+        let mut template = Value::map();
+        for (path, _) in &columns {
+            let (leaf, parents) = path.split_last().expect("column names are not empty");
+            let mut node = &mut template;
+            for key in parents {
+                node = node.child(key);
+            }
+            node.push(leaf.clone(), Value::Null);
+        }
+        let leaves =
+            columns.iter().map(|(path, _)| template.index_path(path).expect("a key just added")).collect();
+
+        Ok(Rows {
+            users,
+            has_home,
+            columns,
+            kurtosis_as_int: options.groupby == GroupBy::None,
+            template,
+            leaves,
+        })
     }
 
     /// The user index of each row.
@@ -67,7 +93,8 @@ impl Rows {
         root.push("name", Value::Str(name.to_string()));
         root.push("reporting", reporting(meta, self.has_home[row], facts));
 
-        for (path, data) in &self.columns {
+        let mut indicators = self.template.clone();
+        for ((path, data), leaf) in self.columns.iter().zip(&self.leaves) {
             let value = match data {
                 Data::Int(v) => v[row].map_or(Value::Null, Value::Int),
                 // The reference's kurtosis of a spread-less distribution is the integer 0.
@@ -81,12 +108,10 @@ impl Rows {
                 Data::Float(v) => Value::opt_f64(v[row]),
                 Data::Bool(v) => v[row].map_or(Value::Null, Value::Bool),
             };
-            let (leaf, parents) = path.split_last().expect("column names are not empty");
-            let mut node = &mut root;
-            for key in parents {
-                node = node.child(key);
-            }
-            node.push(leaf.clone(), value);
+            *indicators.at_mut(leaf) = value;
+        }
+        if let (Value::Map(root), Value::Map(rest)) = (&mut root, indicators) {
+            root.extend(rest);
         }
         root
     }

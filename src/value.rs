@@ -56,6 +56,29 @@ impl Value {
         Some(node)
     }
 
+    /// The positions of the keys of `path`, level by level.
+    pub fn index_path(&self, path: &[String]) -> Option<Vec<usize>> {
+        let mut node = self;
+        let mut out = Vec::with_capacity(path.len());
+        for key in path {
+            let Value::Map(entries) = node else {
+                return None;
+            };
+            let i = entries.iter().position(|(k, _)| k == key)?;
+            out.push(i);
+            node = &entries[i].1;
+        }
+        Some(out)
+    }
+
+    /// The node at positions from [`Value::index_path`]; panics off the tree.
+    pub fn at_mut(&mut self, at: &[usize]) -> &mut Value {
+        at.iter().fold(self, |node, &i| match node {
+            Value::Map(entries) => &mut entries[i].1,
+            other => panic!("index into a non-map value {other:?}"),
+        })
+    }
+
     /// An optional float: `None` becomes `Null`.
     pub fn opt_f64(v: Option<f64>) -> Value {
         v.map_or(Value::Null, Value::Float)
