@@ -84,3 +84,17 @@ impl Value {
         v.map_or(Value::Null, Value::Float)
     }
 }
+
+/// Shorthands for writing result trees in tests.
+#[cfg(test)]
+pub mod test_trees {
+    use super::Value;
+
+    pub fn map(entries: Vec<(&str, Value)>) -> Value {
+        Value::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    pub fn text(s: &str) -> Value {
+        Value::Str(s.to_string())
+    }
+}

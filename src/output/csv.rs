@@ -119,13 +119,7 @@ fn push_field(line: &mut String, field: &str) {
 mod tests {
     use super::*;
 
-    fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    fn text(s: &str) -> Value {
-        Value::Str(s.to_string())
-    }
+    use crate::value::test_trees::{map, text};
 
     fn user_csv(tree: &Value) -> String {
         let mut written = Vec::new();

@@ -125,13 +125,7 @@ fn push_json_string(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    fn text(s: &str) -> Value {
-        Value::Str(s.to_string())
-    }
+    use crate::value::test_trees::{map, text};
 
     /// Expected text from Python 3.11:
     /// `json.dumps(OrderedDict([('ego', tree)]), indent=4, separators=(',', ': '))`
