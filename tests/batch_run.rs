@@ -249,6 +249,11 @@ fn killed_runs_resume_to_the_same_files() {
     let expected = snapshot(whole.path());
     assert!(expected.len() > 500);
 
+    // Nor must the number of threads.
+    let single = common::TempDir::new("kill-single-thread");
+    batch(&records, Some(&antennas), single.path(), &["--summary", "--parallel", "1", "--chunk-size", "7"]);
+    assert!(snapshot(single.path()) == expected, "one thread and small chunks changed the results");
+
     for delay_ms in [60, 250, 600, 1000] {
         let out = common::TempDir::new("kill-part");
         let mut child = Command::new(common::bin())
