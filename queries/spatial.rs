@@ -9,18 +9,75 @@ use super::{entropy, in_order, pareto_count, Indicator, Level, Shape};
 const EARTH_RADIUS_KM: f64 = 6371.0;
 
 /// One position per half-hour bin: the most frequent position among the
-/// bin's records, the earliest on ties. Input: records with `user`,
-/// `period`, `bin`, `pos`, `lat`, `lon` and `idx` (the record's rank in
-/// time order); output: one row per bin with those columns and `first`.
-pub fn binned_positions(records: LazyFrame) -> LazyFrame {
-    records
-        .group_by([col("user"), col("period"), col("bin"), col("pos")])
-        .agg([len().alias("count"), col("idx").min().alias("first"), col("lat").first(), col("lon").first()])
-        .sort_by_exprs(
-            [col("user"), col("bin"), col("count"), col("first")],
-            SortMultipleOptions::default().with_order_descending_multi([false, false, true, false]),
-        )
-        .unique_stable(Some(cols(["user", "bin"])), UniqueKeepStrategy::First)
+/// bin's records, the earliest on ties. Input: records sorted by user and
+/// time, with `user`, `period`, `bin`, `pos`, `lat`, `lon` and `idx` (the
+/// record's rank in time order); output: one row per bin with those
+/// columns and `first`, the bin's first record of the chosen position.
+///
+/// A bin's records are consecutive, so one pass over them does what a
+/// group-by and a sort would, without their cost.
+pub fn binned_positions(records: LazyFrame) -> PolarsResult<LazyFrame> {
+    let df = records
+        .select([col("user"), col("period"), col("bin"), col("pos"), col("lat"), col("lon"), col("idx")])
+        .collect()?;
+    let user = df.column("user")?.u32()?;
+    let period = df.column("period")?.i64()?;
+    let bin = df.column("bin")?.i64()?;
+    let pos = df.column("pos")?.u32()?;
+    let lat = df.column("lat")?.f64()?;
+    let lon = df.column("lon")?.f64()?;
+    let idx = df.column("idx")?.u32()?;
+
+    let mut out_user = Vec::new();
+    let mut out_period = Vec::new();
+    let mut out_bin = Vec::new();
+    let mut out_pos = Vec::new();
+    let mut out_lat = Vec::new();
+    let mut out_lon = Vec::new();
+    let mut out_first = Vec::new();
+
+    // (position, count, first record, row of the first record)
+    let mut seen: Vec<(u32, u32, u32, usize)> = Vec::new();
+    let n = df.height();
+    let mut start = 0;
+    while start < n {
+        let key = (user.get(start), bin.get(start));
+        let mut end = start;
+        seen.clear();
+        while end < n && (user.get(end), bin.get(end)) == key {
+            let p = pos.get(end).unwrap_or(0);
+            match seen.iter_mut().find(|s| s.0 == p) {
+                Some(s) => s.1 += 1,
+                None => seen.push((p, 1, idx.get(end).unwrap_or(0), end)),
+            }
+            end += 1;
+        }
+        // The first position with the highest count: `seen` is in order of
+        // first appearance, and max_by_key keeps the last of equals.
+        let best = seen.iter().rev().max_by_key(|s| s.1).expect("a bin has records");
+        out_user.push(key.0.unwrap_or(0));
+        out_period.push(period.get(start).unwrap_or(0));
+        out_bin.push(key.1.unwrap_or(0));
+        out_pos.push(best.0);
+        out_lat.push(lat.get(best.3));
+        out_lon.push(lon.get(best.3));
+        out_first.push(best.2);
+        start = end;
+    }
+
+    let bins = DataFrame::new(
+        out_user.len(),
+        vec![
+            Column::new("user".into(), out_user),
+            Column::new("period".into(), out_period),
+            Column::new("bin".into(), out_bin),
+            Column::new("pos".into(), out_pos),
+            Column::new("lat".into(), out_lat),
+            Column::new("lon".into(), out_lon),
+            Column::new("first".into(), out_first),
+        ],
+    )?;
+    Ok(bins.lazy())
 }
 
 /// The places of binned positions: one row per user, period and position
@@ -36,8 +93,8 @@ pub fn places(bins: LazyFrame) -> LazyFrame {
 
 /// Each user's home: the most frequent binned position among night
 /// records, the first seen on ties. Users without night records have none.
-pub fn home(records: LazyFrame) -> LazyFrame {
-    places(binned_positions(records.filter(col("night"))))
+pub fn home(records: LazyFrame) -> PolarsResult<LazyFrame> {
+    Ok(places(binned_positions(records.filter(col("night")))?)
         .group_by([col("user"), col("pos")])
         .agg([col("n").sum(), col("first").min()])
         .sort_by_exprs(
@@ -45,7 +102,7 @@ pub fn home(records: LazyFrame) -> LazyFrame {
             SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
         )
         .unique_stable(Some(cols(["user"])), UniqueKeepStrategy::First)
-        .select([col("user"), col("pos").alias("home")])
+        .select([col("user"), col("pos").alias("home")]))
 }
 
 fn number_of_antennas() -> Expr {
@@ -114,11 +171,11 @@ pub fn indicators() -> Vec<Indicator> {
 
 /// churn_rate's input: each user's binned positions counted per ISO week
 /// (whatever the run's grouping): `user`, `period` (the week), `pos`, `n`.
-pub fn weekly_places(records: LazyFrame) -> LazyFrame {
+pub fn weekly_places(records: LazyFrame) -> PolarsResult<LazyFrame> {
     let weekly = records.with_column((col("day") - lit(4)).floor_div(lit(7)).alias("period"));
-    places(binned_positions(weekly))
+    Ok(places(binned_positions(weekly)?)
         .select([col("user"), col("period"), col("pos"), col("n")])
-        .sort(["user", "period", "pos"], SortMultipleOptions::default())
+        .sort(["user", "period", "pos"], SortMultipleOptions::default()))
 }
 
 /// churn_rate per user: the cosine distance between the position

@@ -241,7 +241,8 @@ pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptio
     let lf = records.lazy();
     let users = lf.clone().select([col("user")]).unique_stable(None, UniqueKeepStrategy::First);
 
-    let home = spatial::home(lf.clone()).collect().map_err(anyhow::Error::from).context("computing homes")?;
+    let home =
+        spatial::home(lf.clone())?.collect().map_err(anyhow::Error::from).context("computing homes")?;
     let mut result = users
         .join(home.clone().lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left))
         .with_column(col("home").is_not_null().alias("has_home"))
@@ -278,7 +279,7 @@ pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptio
                     .map(|ind| (ind, base_key(ind, pw, pd, None)))
                     .collect(),
             };
-            let places = spatial::places(spatial::binned_positions(filtered))
+            let places = spatial::places(spatial::binned_positions(filtered)?)
                 .join(home.clone().lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left))
                 .with_column(col("pos").eq(col("home")).alias("home"));
             let periods = places
@@ -292,7 +293,7 @@ pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptio
     }
 
     let weekly =
-        spatial::weekly_places(lf).collect().map_err(anyhow::Error::from).context("computing churn_rate")?;
+        spatial::weekly_places(lf)?.collect().map_err(anyhow::Error::from).context("computing churn_rate")?;
     let distances = spatial::churn_distances(&weekly)?;
     let (mut users, mut means, mut stds) = (Vec::new(), Vec::new(), Vec::new());
     for (user, d) in distances {
