@@ -93,17 +93,27 @@ pub fn indicator_columns(registry: &[Indicator], opts: &IndicatorOptions) -> Vec
 fn summarise(mut df: DataFrame, lists: &[String], opts: &IndicatorOptions) -> Result<DataFrame> {
     let n_stats = opts.stat_count();
     for name in lists {
-        let column = df.column(name)?.list()?.clone();
+        // Read the lists through their offsets into one buffer of values,
+        // rather than as one series per group.
+        let lists = df.column(name)?.list()?.rechunk();
+        let inner = lists.get_inner();
+        let inner = inner.f64()?;
         let mut out: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(df.height()); n_stats];
         let mut buf = Vec::new();
-        for values in column.amortized_iter() {
-            buf.clear();
-            if let Some(values) = values {
-                buf.extend(values.as_ref().f64()?.iter().flatten());
-            }
-            let summary = stats::summary(&mut buf);
-            for (k, slot) in out.iter_mut().enumerate() {
-                slot.push(summary.map(|s| s[k]));
+        let present = lists.is_not_null();
+        // One chunk after rechunking (none for an empty frame).
+        if let Some(array) = lists.downcast_iter().next() {
+            let offsets = array.offsets().as_slice();
+            for i in 0..present.len() {
+                buf.clear();
+                if present.get(i) == Some(true) {
+                    let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+                    buf.extend((start..end).filter_map(|j| inner.get(j)));
+                }
+                let summary = stats::summary(&mut buf);
+                for (k, slot) in out.iter_mut().enumerate() {
+                    slot.push(summary.map(|s| s[k]));
+                }
             }
         }
         df = df.drop(name)?;
