@@ -18,6 +18,12 @@ pub fn float_repr(x: f64) -> String {
         return if x > 0.0 { "inf" } else { "-inf" }.to_string();
     }
 
+    // Integers below 2^53 are exact and their shortest digits are all of
+    // theirs: the common case (counts, whole seconds) needs no digit search.
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 && !(x == 0.0 && x.is_sign_negative()) {
+        return format!("{}.0", x as i64);
+    }
+
     let (sign, digits, exponent) = shortest_digits(x);
 
     let mut out = String::with_capacity(digits.len() + 8);
@@ -108,8 +114,9 @@ pub fn round_digits(x: f64, digits: i32) -> f64 {
     }
 
     if digits >= 0 {
-        // Every double from 2^52 up is an integer, and already rounded.
-        if x.abs() >= 4_503_599_627_370_496.0 {
+        // Every double from 2^52 up is an integer, and an integer is
+        // already rounded.
+        if x.abs() >= 4_503_599_627_370_496.0 || x.fract() == 0.0 {
             return x;
         }
         // Rust's fixed-precision formatting is exact and rounds ties to even,
@@ -293,6 +300,24 @@ mod tests {
     use super::*;
 
     /// Each expected string is Python 3.11's `repr(x)` of the same literal.
+    #[test]
+    fn integral_fast_path_matches_python() {
+        // repr() of each, in Python 3.11.
+        for (x, want) in [
+            (-5.0, "-5.0"),
+            (1e15, "1000000000000000.0"),
+            (9007199254740991.0, "9007199254740991.0"),
+            (9007199254740992.0, "9007199254740992.0"),
+            (1e16, "1e+16"),
+            (123456789.0, "123456789.0"),
+        ] {
+            assert_eq!(float_repr(x), want);
+        }
+        // round(3.0, 5) and round(-0.0, 5) keep their value and sign.
+        assert_eq!(float_repr(round_digits(3.0, 5)), "3.0");
+        assert_eq!(float_repr(round_digits(-0.0, 5)), "-0.0");
+    }
+
     #[test]
     fn float_repr_matches_python() {
         let cases: [(f64, &str); 23] = [
