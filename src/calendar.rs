@@ -36,14 +36,6 @@ pub fn iso_weekday(days: i64) -> u32 {
     ((days + 3).rem_euclid(7) + 1) as u32
 }
 
-/// ISO (year, week) of a day number, as Python's `isocalendar()[0:2]`.
-pub fn iso_week(days: i64) -> (i64, u32) {
-    let thursday = days - i64::from(iso_weekday(days)) + 4;
-    let (year, _, _) = civil_from_days(thursday);
-    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
-    (year, week as u32)
-}
-
 /// Monday-based week number since the epoch: consecutive ISO weeks differ by one.
 pub fn week_index(days: i64) -> i64 {
     (days - 4).div_euclid(7)
@@ -145,14 +137,28 @@ pub fn parse_py_datetime(text: &str) -> Option<i64> {
     Some(days * SECONDS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second))
 }
 
-/// Parses a date-only `%Y-%m-%d` with the same leniency (recharges accept it).
-pub fn parse_py_date(text: &str) -> Option<i64> {
-    parse_py_datetime(&format!("{text} 00:00:00"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// ISO (year, week) of a day number, as Python's `isocalendar()[0:2]`.
+    fn iso_week(days: i64) -> (i64, u32) {
+        let thursday = days - i64::from(iso_weekday(days)) + 4;
+        let (year, _, _) = civil_from_days(thursday);
+        let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
+        (year, week as u32)
+    }
+
+    #[test]
+    fn week_index_groups_days_as_iso_weeks_do() {
+        // Two days share a week index exactly when they share an ISO week.
+        let start = days_from_civil(2013, 12, 1);
+        for a in start..start + 800 {
+            for b in [a + 1, a + 6, a + 7] {
+                assert_eq!(iso_week(a) == iso_week(b), week_index(a) == week_index(b), "{a} {b}");
+            }
+        }
+    }
 
     fn dt(s: &str) -> Option<String> {
         parse_py_datetime(s).map(format_datetime)

@@ -44,18 +44,6 @@ impl Value {
         &mut entries[at].1
     }
 
-    /// Looks a value up by its path of keys.
-    pub fn get(&self, path: &[&str]) -> Option<&Value> {
-        let mut node = self;
-        for key in path {
-            let Value::Map(entries) = node else {
-                return None;
-            };
-            node = &entries.iter().find(|(k, _)| k == key)?.1;
-        }
-        Some(node)
-    }
-
     /// The positions of the keys of `path`, level by level.
     pub fn index_path(&self, path: &[String]) -> Option<Vec<usize>> {
         let mut node = self;
