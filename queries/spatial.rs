@@ -178,11 +178,12 @@ pub fn weekly_places(records: LazyFrame) -> PolarsResult<LazyFrame> {
         .sort(["user", "period", "pos"], SortMultipleOptions::default()))
 }
 
-/// churn_rate per user: the cosine distance between the position
+/// churn_rate's distances: the cosine distance between the position
 /// frequencies of each pair of consecutive weeks with records, summed in
-/// position order so that the result is the same on every run; returns
-/// the distances as `(user, distances in week order)`.
-pub fn churn_distances(weekly: &DataFrame) -> PolarsResult<Vec<(u32, Vec<f64>)>> {
+/// position order so that the result is the same on every run. One row per
+/// user and pair: `user`, `period` (the pair's rank), `churn_rate`; the
+/// engine reports their mean and std.
+pub fn churn_distances(weekly: &DataFrame) -> PolarsResult<DataFrame> {
     let users = weekly.column("user")?.u32()?;
     let weeks = weekly.column("period")?.i64()?;
     let positions = weekly.column("pos")?.u32()?;
@@ -190,12 +191,15 @@ pub fn churn_distances(weekly: &DataFrame) -> PolarsResult<Vec<(u32, Vec<f64>)>>
     let counts = counts.f64()?;
 
     // Each user's weeks, each week its (position, frequency) in position order.
-    let mut out: Vec<(u32, Vec<f64>)> = Vec::new();
+    let (mut out_user, mut out_pair, mut out_distance) = (Vec::new(), Vec::new(), Vec::new());
     let mut current: Vec<Vec<(u32, f64)>> = Vec::new();
     let mut flush = |user: Option<u32>, weeks: &mut Vec<Vec<(u32, f64)>>| {
         if let Some(user) = user {
-            let distances = weeks.windows(2).map(|w| cosine_distance(&w[0], &w[1])).collect();
-            out.push((user, distances));
+            for (pair, w) in weeks.windows(2).enumerate() {
+                out_user.push(user);
+                out_pair.push(pair as i64);
+                out_distance.push(cosine_distance(&w[0], &w[1]));
+            }
         }
         weeks.clear();
     };
@@ -215,7 +219,14 @@ pub fn churn_distances(weekly: &DataFrame) -> PolarsResult<Vec<(u32, Vec<f64>)>>
         last = Some((user, week));
     }
     flush(last.map(|(u, _)| u), &mut current);
-    Ok(out)
+    DataFrame::new(
+        out_user.len(),
+        vec![
+            Column::new("user".into(), out_user),
+            Column::new("period".into(), out_pair),
+            Column::new("churn_rate".into(), out_distance),
+        ],
+    )
 }
 
 /// 1 - cos of two weeks' position frequencies (counts over the week's total).

@@ -304,23 +304,9 @@ pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptio
 
     let weekly =
         spatial::weekly_places(lf)?.collect().map_err(anyhow::Error::from).context("computing churn_rate")?;
-    let distances = spatial::churn_distances(&weekly)?;
-    let (mut users, mut means, mut stds) = (Vec::new(), Vec::new(), Vec::new());
-    for (user, d) in distances {
-        let (m, s) = stats::mean_std(&d);
-        users.push(user);
-        means.push(m);
-        stds.push(s);
-    }
-    let churn = DataFrame::new(
-        users.len(),
-        vec![
-            Column::new("user".into(), users),
-            Column::new("churn_rate__mean".into(), means),
-            Column::new("churn_rate__std".into(), stds),
-        ],
-    )?;
-    result = result.join(churn.lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
+    // A user with fewer than two weeks has no distance: null after the join.
+    let churn = mean_std_per_user(spatial::churn_distances(&weekly)?, &["churn_rate".to_string()])?;
+    result = result.join(churn, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
 
     let mut order = vec![col("user"), col("has_home")];
     order.extend(indicator_columns(registry, opts).iter().map(|c| col(c.as_str())));
