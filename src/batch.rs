@@ -90,7 +90,7 @@ pub fn write_atomic(
 }
 
 /// Removes the temporary files of a run that was killed while writing.
-fn remove_stale_temporaries(dir: &Path) -> Result<()> {
+pub(crate) fn remove_stale_temporaries(dir: &Path) -> Result<()> {
     let entries =
         fs::read_dir(dir).with_context(|| format!("cannot list output directory {}", dir.display()))?;
     for entry in entries.flatten() {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 
-use crate::batch::write_atomic;
+use crate::batch::{remove_stale_temporaries, write_atomic};
 
 const DIR: &str = ".bandicoot";
 const SETTINGS: &str = "settings.json";
@@ -44,6 +44,7 @@ impl Journal {
             fs::remove_dir_all(&dir).with_context(|| format!("cannot reset {}", dir.display()))?;
         }
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        remove_stale_temporaries(&dir)?;
         let text = serde_json::to_string_pretty(settings)?;
         write_atomic(&settings_path, |w| std::io::Write::write_all(w, text.as_bytes()))?;
 
