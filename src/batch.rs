@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::engine;
 use crate::journal::Journal;
-use crate::load::{self, Loaded, UserFile, UserRecords};
+use crate::load::{self, LoadSpec, Loaded, UserFile, UserRecords};
+use crate::network::{EgoNetwork, NetworkRun};
 use crate::options::IndicatorOptions;
 use crate::output;
 use crate::progress::Progress;
@@ -56,6 +56,8 @@ pub struct Plan {
     pub threads: usize,
     pub chunk_size: usize,
     pub verbose: bool,
+    /// Compute ego networks from the whole records directory.
+    pub network: bool,
 }
 
 /// How a run ended.
@@ -135,10 +137,12 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
         "stats": format!("{:?}", plan.options.stats).to_lowercase(),
         "csv": plan.formats.csv,
         "json": plan.formats.json,
+        "network": plan.network,
         "version": crate::tree::VERSION,
     });
     let mut journal = Journal::open(&plan.output_dir, &settings, plan.resume)?;
     let total = users.len();
+    let all_users = users.clone();
     let users = if plan.resume {
         let done: std::collections::HashSet<String> = match journal.read_all()? {
             Some(df) => df.column("user_id")?.str()?.iter().flatten().map(str::to_string).collect(),
@@ -158,11 +162,15 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
             users.len()
         );
     }
+    let mut network = match plan.network && !users.is_empty() {
+        true => Some(NetworkRun::read(all_users, antennas.as_ref(), &registry, plan.threads)?),
+        false => None,
+    };
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
 
     for chunk in users.chunks(plan.chunk_size.max(1)) {
-        let results = process_chunk(chunk, antennas.as_ref(), &registry, &facts, plan)?;
+        let results = process_chunk(chunk, antennas.as_ref(), &registry, &facts, plan, network.as_mut())?;
         let mut shard = Vec::with_capacity(chunk.len());
         for (file, result) in chunk.iter().zip(results) {
             match result {
@@ -228,10 +236,21 @@ fn process_chunk(
     registry: &[Indicator],
     facts: &RunFacts,
     plan: &Plan,
+    mut network: Option<&mut NetworkRun>,
 ) -> Result<Vec<UserResult>> {
     let t0 = Instant::now();
+
+    // In network mode each ego loses its unreciprocated records.
+    let egos: Vec<Option<EgoNetwork>> = match &network {
+        Some(net) => chunk.iter().map(|f| net.ego(&f.id)).collect(),
+        None => chunk.iter().map(|_| None).collect(),
+    };
     let loaded: Vec<Result<Loaded>> =
-        workers::map(chunk, plan.threads, |f| load::load_user(f, antennas, plan.options.groupby));
+        workers::map(&(0..chunk.len()).collect::<Vec<_>>(), plan.threads, |&i| {
+            let keep = egos[i].as_ref().map(|e| e.keep.as_slice());
+            let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep };
+            load::load_user_with(&chunk[i], &spec)
+        });
 
     // Number the users with records and stack their frames.
     let mut frames = Vec::new();
@@ -239,10 +258,7 @@ fn process_chunk(
     let mut results: Vec<UserResult> = Vec::with_capacity(chunk.len());
     for (i, l) in loaded.into_iter().enumerate() {
         match l {
-            Ok(Loaded::Records(UserRecords { frame, meta })) => {
-                let user = members.len() as u32;
-                let mut frame = frame;
-                frame.with_column(Column::new("user".into(), vec![user; frame.height()]))?;
+            Ok(Loaded::Records(UserRecords { frame, meta, .. })) => {
                 frames.push(frame);
                 members.push((i, meta));
                 results.push(UserResult::Skipped); // replaced once written
@@ -254,17 +270,16 @@ fn process_chunk(
     if frames.is_empty() {
         return Ok(results);
     }
-
-    let mut stacked = frames.remove(0);
-    for frame in &frames {
-        stacked.vstack_mut(frame)?;
-    }
-    stacked.rechunk_mut_par();
-    let records = stacked.with_row_index("idx".into(), None)?;
+    let records = engine::stack(frames)?;
     let t1 = Instant::now();
     let indicators = engine::compute(records, registry, &plan.options)?;
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
+    if let Some(net) = network.as_mut() {
+        let members: Vec<&EgoNetwork> = members.iter().filter_map(|(i, _)| egos[*i].as_ref()).collect();
+        net.prepare(&members, antennas, registry, plan.threads)?;
+    }
+    let network = network.as_deref();
 
     let written: Vec<(usize, UserResult)> = rows
         .users()
@@ -273,7 +288,10 @@ fn process_chunk(
         .map(|(row, &user)| {
             let (i, meta) = &members[user as usize];
             let id = &chunk[*i].id;
-            let tree = rows.tree(row, id, meta, facts);
+            let mut tree = rows.tree(row, id, meta, facts);
+            if let (Some(net), Some(ego)) = (network, &egos[*i]) {
+                net.annotate(&mut tree, ego);
+            }
             let result = match write_user(&plan.output_dir, id, &tree, plan.formats) {
                 Ok(()) => UserResult::Done {
                     records: meta.records,

@@ -241,6 +241,24 @@ fn individual_periods(filtered: &LazyFrame, interaction: Interaction, group: &Gr
     Ok(periods)
 }
 
+/// Stacks users' frames into the input of [`compute`]: users are numbered
+/// in order (`user`) and rows in user and time order (`idx`).
+pub fn stack(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut stacked: Option<DataFrame> = None;
+    for (user, mut frame) in frames.into_iter().enumerate() {
+        frame.with_column(Column::new("user".into(), vec![user as u32; frame.height()]))?;
+        match &mut stacked {
+            None => stacked = Some(frame),
+            Some(s) => {
+                s.vstack_mut(&frame)?;
+            }
+        }
+    }
+    let mut stacked = stacked.context("no user to stack")?;
+    stacked.rechunk_mut_par();
+    Ok(stacked.with_row_index("idx".into(), None)?)
+}
+
 /// Computes every indicator for the users of `records`.
 ///
 /// `records` holds one row per valid record with the columns of

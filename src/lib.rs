@@ -14,6 +14,8 @@ pub mod cli;
 pub mod engine;
 pub mod journal;
 pub mod load;
+pub mod neighbours;
+pub mod network;
 pub mod options;
 pub mod output;
 pub mod progress;

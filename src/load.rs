@@ -72,6 +72,41 @@ pub struct UserMeta {
 pub struct UserRecords {
     pub frame: DataFrame,
     pub meta: UserMeta,
+    /// Only when [`LoadSpec::links`] asked for them.
+    pub links: Option<Links>,
+}
+
+/// Each valid record's raw interaction and correspondent, in time order:
+/// what network analysis matches records on.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    /// The raw interaction: `call`, `text`, `gps` or empty are different.
+    pub interaction: Vec<Interaction>,
+    /// Index into `names`, for every record, gps included.
+    pub correspondent: Vec<u32>,
+    /// The distinct correspondent ids, as written in the file.
+    pub names: Vec<String>,
+}
+
+/// The four interaction values a valid record can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interaction {
+    Call,
+    Text,
+    Gps,
+    Empty,
+}
+
+/// How to load a user's file.
+#[derive(Clone, Copy)]
+pub struct LoadSpec<'a> {
+    pub antennas: Option<&'a Antennas>,
+    pub groupby: GroupBy,
+    /// Also return the records' [`Links`].
+    pub links: bool,
+    /// Keep only the valid records whose rank in time order is true here
+    /// (network analysis removes records that are not reciprocated).
+    pub keep: Option<&'a [bool]>,
 }
 
 /// What loading a user gave.
@@ -243,6 +278,12 @@ struct PositionKey<'a> {
 
 /// Loads, validates and sorts one user's records.
 pub fn load_user(file: &UserFile, antennas: Option<&Antennas>, groupby: GroupBy) -> Result<Loaded> {
+    load_user_with(file, &LoadSpec { antennas, groupby, links: false, keep: None })
+}
+
+/// [`load_user`], with the options of `spec`.
+pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
+    let (antennas, groupby) = (spec.antennas, spec.groupby);
     let bytes = read_text(&file.path)?;
     let df = parse_csv(bytes, &file.path)?;
     if df.height() == 0 {
@@ -335,6 +376,39 @@ pub fn load_user(file: &UserFile, antennas: Option<&Antennas>, groupby: GroupBy)
 
     // A stable sort by time: file order breaks ties.
     keep.sort_by_key(|&(t, _)| t);
+
+    let links = spec.links.then(|| {
+        let mut names: HashMap<&str, u32> = HashMap::new();
+        let mut links = Links::default();
+        for &(_, i) in &keep {
+            links.interaction.push(match cell(interaction, i) {
+                "call" => Interaction::Call,
+                "text" => Interaction::Text,
+                "gps" => Interaction::Gps,
+                _ => Interaction::Empty,
+            });
+            let next = names.len() as u32;
+            links.correspondent.push(*names.entry(cell(correspondent, i)).or_insert(next));
+        }
+        links.names = vec![String::new(); names.len()];
+        for (name, id) in names {
+            links.names[id as usize] = name.to_string();
+        }
+        links
+    });
+    if let Some(mask) = spec.keep {
+        if mask.len() != keep.len() {
+            bail!("{path}: the file changed while the run read it");
+        }
+        let mut rank = 0;
+        keep.retain(|_| {
+            rank += 1;
+            mask[rank - 1]
+        });
+        if keep.is_empty() {
+            return Ok(Loaded::Empty);
+        }
+    }
 
     let m = keep.len();
     let mut c_t = Vec::with_capacity(m);
@@ -434,7 +508,7 @@ pub fn load_user(file: &UserFile, antennas: Option<&Antennas>, groupby: GroupBy)
             Column::new("day".into(), c_day),
         ],
     )?;
-    Ok(Loaded::Records(UserRecords { frame, meta }))
+    Ok(Loaded::Records(UserRecords { frame, meta, links }))
 }
 
 #[cfg(test)]

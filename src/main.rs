@@ -37,9 +37,6 @@ fn plan(args: BatchArgs) -> Result<Plan> {
         "default" => Stats::Default,
         other => return Err(anyhow!("--stats must be extended or default, not {other:?}")),
     };
-    if args.network {
-        return Err(anyhow!("--network is not available yet"));
-    }
     if !args.records_dir.is_dir() {
         return Err(anyhow!("records directory {} does not exist", args.records_dir.display()));
     }
@@ -58,6 +55,7 @@ fn plan(args: BatchArgs) -> Result<Plan> {
         resume: args.resume,
         threads: bandicoot::workers::count(args.parallel),
         chunk_size: args.chunk_size,
+        network: args.network,
         verbose: args.verbose,
     })
 }

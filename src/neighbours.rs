@@ -1,0 +1,118 @@
+//! The indicator values that assortativity compares: every ego's and
+//! neighbour's indicators on bandicoot's default options (week, mean and
+//! std, no splits), whatever the run's options.
+//!
+//! A neighbour's records depend on the ego (unreciprocated records with the
+//! ego's network are removed), so values are kept per user and per set of
+//! removed records, and each distinct set is computed once per run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::*;
+
+use crate::antennas::Antennas;
+use crate::engine;
+use crate::load::{self, LoadSpec, Loaded, UserFile};
+use crate::options::{GroupBy, IndicatorOptions, Stats};
+use crate::queries::Indicator;
+use crate::workers;
+
+/// The options assortativity_indicators always uses.
+pub const DEFAULT_OPTIONS: IndicatorOptions =
+    IndicatorOptions { groupby: GroupBy::Week, split_week: false, split_day: false, stats: Stats::Default };
+
+/// A user with the ranks of the records it lost.
+type RecordSet = (u32, Vec<u32>);
+
+/// Indicator values in the order of [`Neighbours::keys`].
+pub type Values = Arc<Vec<Option<f64>>>;
+
+pub struct Neighbours {
+    keys: Vec<String>,
+    cache: HashMap<RecordSet, Values>,
+}
+
+impl Neighbours {
+    pub fn new(registry: &[Indicator]) -> Neighbours {
+        Neighbours { keys: engine::indicator_columns(registry, &DEFAULT_OPTIONS), cache: HashMap::new() }
+    }
+
+    /// The flattened indicator keys, in the reference's order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// The values of `user` with the records where `keep` is true, once
+    /// [`Neighbours::prepare`] has computed them.
+    pub fn get(&self, user: u32, keep: &[bool]) -> Option<&Values> {
+        self.cache.get(&record_set(user, keep))
+    }
+
+    /// Computes, in one engine run, the values of every record set of
+    /// `wanted` that is not known yet. `files[u]` is user `u`'s file.
+    pub fn prepare(
+        &mut self,
+        wanted: &[(u32, &[bool])],
+        files: &[UserFile],
+        antennas: Option<&Antennas>,
+        registry: &[Indicator],
+        threads: usize,
+    ) -> Result<()> {
+        let mut todo: Vec<(RecordSet, &[bool])> = Vec::new();
+        for &(user, keep) in wanted {
+            let set = record_set(user, keep);
+            if !self.cache.contains_key(&set) && !todo.iter().any(|(s, _)| *s == set) {
+                todo.push((set, keep));
+            }
+        }
+        if todo.is_empty() {
+            return Ok(());
+        }
+
+        let loaded = workers::map(&todo, threads, |((user, _), keep)| {
+            let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: Some(keep) };
+            load::load_user_with(&files[*user as usize], &spec)
+        });
+        let mut frames = Vec::new();
+        let mut numbered = Vec::new();
+        for (i, result) in loaded.into_iter().enumerate() {
+            let set = todo[i].0.clone();
+            match result? {
+                Loaded::Records(records) => {
+                    frames.push(records.frame);
+                    numbered.push(set);
+                }
+                // No record left: every indicator is missing.
+                Loaded::Empty => {
+                    self.cache.insert(set, Arc::new(vec![None; self.keys.len()]));
+                }
+            }
+        }
+        if frames.is_empty() {
+            return Ok(());
+        }
+
+        let df = engine::compute(engine::stack(frames)?, registry, &DEFAULT_OPTIONS)
+            .context("computing the indicators that assortativity compares")?;
+        let users: Vec<u32> = df.column("user")?.u32()?.into_no_null_iter().collect();
+        let mut columns = Vec::with_capacity(self.keys.len());
+        for key in &self.keys {
+            let column = df.column(key)?.cast(&DataType::Float64)?;
+            columns.push(column.f64()?.iter().collect::<Vec<_>>());
+        }
+        if users.len() != numbered.len() {
+            bail!("the default indicators have {} rows for {} record sets", users.len(), numbered.len());
+        }
+        for (row, &user) in users.iter().enumerate() {
+            let values = columns.iter().map(|c| c[row]).collect();
+            self.cache.insert(numbered[user as usize].clone(), Arc::new(values));
+        }
+        Ok(())
+    }
+}
+
+fn record_set(user: u32, keep: &[bool]) -> RecordSet {
+    (user, keep.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i as u32).collect())
+}

@@ -1,0 +1,620 @@
+//! Network analysis: the population's record index, which records are
+//! reciprocated in each ego's network, and the ego network indicators
+//! (out-of-network shares, matrices, clustering coefficients and the
+//! inputs of assortativity).
+//!
+//! The index is built once per run from every user file of the records
+//! directory. Correspondents are matched against those user ids only: no
+//! path is ever built from a value found inside a file.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::Instant;
+
+use anyhow::Result;
+use rayon::prelude::*;
+
+use crate::antennas::Antennas;
+use crate::load::{self, Interaction, LoadSpec, Loaded, UserFile};
+use crate::neighbours::Neighbours;
+use crate::options::GroupBy;
+use crate::queries::Indicator;
+use crate::value::Value;
+use crate::workers;
+
+/// Records closer than this many seconds can reciprocate each other.
+const MATCH_WINDOW: i64 = 30;
+
+/// Interaction weights count distinct blocks of this many seconds.
+const BLOCK: i64 = 1800;
+
+/// Network analysis for a run: the population index, the user files in
+/// index order, and the indicator values that assortativity compares.
+pub struct NetworkRun {
+    index: PopulationIndex,
+    files: Vec<UserFile>,
+    neighbours: Neighbours,
+}
+
+impl NetworkRun {
+    /// Reads every user of the records directory (`files`, sorted by id).
+    pub fn read(
+        files: Vec<UserFile>,
+        antennas: Option<&Antennas>,
+        registry: &[Indicator],
+        threads: usize,
+    ) -> Result<NetworkRun> {
+        let started = Instant::now();
+        let (index, unreadable) = PopulationIndex::build(&files, antennas, threads)?;
+        for u in &unreadable {
+            eprintln!("Warning: {} is outside every network: {}", u.user, u.error);
+        }
+        eprintln!(
+            "Network: {} users, {} records matched in {:.1}s\n",
+            files.len(),
+            index.t.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(NetworkRun { index, files, neighbours: Neighbours::new(registry) })
+    }
+
+    /// The network of the user `id`, unless its file could not be read.
+    pub fn ego(&self, id: &str) -> Option<EgoNetwork> {
+        let user = self.index.user(id)?;
+        self.index.readable[user as usize].then(|| self.index.ego(user))
+    }
+
+    /// Computes the indicator values that the assortativity of `egos` needs.
+    pub fn prepare(
+        &mut self,
+        egos: &[&EgoNetwork],
+        antennas: Option<&Antennas>,
+        registry: &[Indicator],
+        threads: usize,
+    ) -> Result<()> {
+        let mut wanted: Vec<(u32, &[bool])> = Vec::new();
+        for ego in egos {
+            wanted.push((ego.user, &ego.keep));
+            wanted.extend(ego.neighbours.iter().map(|(user, keep)| (*user, keep.as_slice())));
+        }
+        self.neighbours.prepare(&wanted, &self.files, antennas, registry, threads)
+    }
+
+    /// Adds the network values to a user's result tree: the reporting
+    /// values, then the network indicators after all others (before the
+    /// attributes, as in the reference). [`NetworkRun::prepare`] comes first.
+    pub fn annotate(&self, tree: &mut Value, ego: &EgoNetwork) {
+        let Value::Map(root) = tree else { return };
+        if let Some((_, Value::Map(reporting))) = root.iter_mut().find(|(k, _)| k == "reporting") {
+            for (key, value) in reporting.iter_mut() {
+                *value = match key.as_str() {
+                    "has_network" => Value::Bool(true),
+                    "percent_outofnetwork_calls" => ego.out_of_network[0].clone(),
+                    "percent_outofnetwork_texts" => ego.out_of_network[1].clone(),
+                    "percent_outofnetwork_contacts" => ego.out_of_network[2].clone(),
+                    "percent_outofnetwork_call_durations" => ego.out_of_network[3].clone(),
+                    _ => continue,
+                };
+            }
+        }
+
+        let values = |user: u32, keep: &[bool]| {
+            self.neighbours.get(user, keep).expect("prepare computed every record set").clone()
+        };
+        let own = values(ego.user, &ego.keep);
+        let others: Vec<_> = ego.neighbours.iter().map(|(user, keep)| values(*user, keep)).collect();
+        let others: Vec<&[Option<f64>]> = others.iter().map(|v| v.as_slice()).collect();
+
+        let at = root.iter().position(|(k, _)| k == "attributes").unwrap_or(root.len());
+        let entries = [
+            ("clustering_coefficient_unweighted", ego.clustering_unweighted.clone()),
+            ("clustering_coefficient_weighted", ego.clustering_weighted.clone()),
+            ("assortativity_attributes", Value::map()),
+            ("assortativity_indicators", assortativity(self.neighbours.keys(), &own, &others)),
+        ];
+        root.splice(at..at, entries.map(|(k, v)| (k.to_string(), v)));
+    }
+}
+
+/// Every valid record of every user, one flat column per field, users in
+/// id order and each user's records in time order.
+pub struct PopulationIndex {
+    /// The directory's user ids (sorted) followed by the other
+    /// correspondent ids met in the files: name `i < users` is user `i`.
+    names: Vec<String>,
+    users: usize,
+    /// Users whose file could not be read are outside every network.
+    readable: Vec<bool>,
+    /// Record range of each user: `offsets[u]..offsets[u + 1]`.
+    offsets: Vec<usize>,
+    t: Vec<i64>,
+    interaction: Vec<Interaction>,
+    out: Vec<bool>,
+    duration: Vec<Option<i64>>,
+    correspondent: Vec<u32>,
+    /// For each record, the records of its correspondent's file that match
+    /// it (same interaction, opposite direction, same duration, less than
+    /// 30 s apart): `matches[match_offsets[r]..match_offsets[r + 1]]`.
+    match_offsets: Vec<usize>,
+    matches: Vec<u32>,
+}
+
+/// A user file that cannot be read, which network analysis leaves out.
+pub struct Unreadable {
+    pub user: String,
+    pub error: String,
+}
+
+impl PopulationIndex {
+    /// Reads every user file (in parallel) and matches every record with
+    /// its correspondent's records.
+    pub fn build(
+        files: &[UserFile],
+        antennas: Option<&Antennas>,
+        threads: usize,
+    ) -> Result<(PopulationIndex, Vec<Unreadable>)> {
+        let spec = LoadSpec { antennas, groupby: GroupBy::None, links: true, keep: None };
+        let mut index = PopulationIndex {
+            names: files.iter().map(|f| f.id.clone()).collect(),
+            users: files.len(),
+            readable: Vec::with_capacity(files.len()),
+            offsets: vec![0],
+            t: Vec::new(),
+            interaction: Vec::new(),
+            out: Vec::new(),
+            duration: Vec::new(),
+            correspondent: Vec::new(),
+            match_offsets: Vec::new(),
+            matches: Vec::new(),
+        };
+        let mut lookup: HashMap<String, u32> =
+            index.names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
+        let mut unreadable = Vec::new();
+
+        // Loading in slices bounds the memory held by parsed frames.
+        for slice in files.chunks(1024) {
+            let loaded = workers::map(slice, threads, |f| load::load_user_with(f, &spec));
+            for (file, result) in slice.iter().zip(loaded) {
+                match result {
+                    Ok(Loaded::Records(user)) => {
+                        index.append(&user.frame, user.links.expect("links were asked for"), &mut lookup)?
+                    }
+                    Ok(Loaded::Empty) => {}
+                    Err(e) => unreadable.push(Unreadable { user: file.id.clone(), error: format!("{e:#}") }),
+                }
+                index.readable.push(!unreadable.last().is_some_and(|u| u.user == file.id));
+                index.offsets.push(index.t.len());
+            }
+        }
+        index.match_all();
+        Ok((index, unreadable))
+    }
+
+    fn append(
+        &mut self,
+        frame: &polars::prelude::DataFrame,
+        links: load::Links,
+        lookup: &mut HashMap<String, u32>,
+    ) -> Result<()> {
+        self.t.extend(frame.column("t")?.i64()?.into_no_null_iter());
+        self.out.extend(frame.column("out")?.bool()?.iter().map(|b| b == Some(true)));
+        self.duration.extend(frame.column("dur")?.i64()?.iter());
+        self.interaction.extend(links.interaction);
+        let ids: Vec<u32> = links
+            .names
+            .into_iter()
+            .map(|name| {
+                let next = self.names.len() as u32;
+                *lookup.entry(name).or_insert_with_key(|name| {
+                    self.names.push(name.clone());
+                    next
+                })
+            })
+            .collect();
+        self.correspondent.extend(links.correspondent.iter().map(|&c| ids[c as usize]));
+        Ok(())
+    }
+
+    /// Finds, for every record, the matching records of its correspondent.
+    fn match_all(&mut self) {
+        let per_user: Vec<Vec<Vec<u32>>> = (0..self.users)
+            .into_par_iter()
+            .map(|u| self.records(u as u32).map(|r| self.find_matches(r)).collect())
+            .collect();
+        self.match_offsets = Vec::with_capacity(self.t.len() + 1);
+        self.match_offsets.push(0);
+        for lists in per_user {
+            for list in lists {
+                self.matches.extend(list);
+                self.match_offsets.push(self.matches.len());
+            }
+        }
+    }
+
+    fn find_matches(&self, r: usize) -> Vec<u32> {
+        let Some(other) = self.present(self.correspondent[r]) else {
+            return Vec::new();
+        };
+        let range = self.records(other);
+        let times = &self.t[range.clone()];
+        let from = range.start + times.partition_point(|&t| t <= self.t[r] - MATCH_WINDOW);
+        let mut found = Vec::new();
+        for m in from..range.end {
+            if self.t[m] >= self.t[r] + MATCH_WINDOW {
+                break;
+            }
+            if self.interaction[m] == self.interaction[r]
+                && self.out[m] != self.out[r]
+                && self.duration[m] == self.duration[r]
+            {
+                found.push(m as u32);
+            }
+        }
+        found
+    }
+
+    /// The user behind a correspondent name, when its file was read.
+    fn present(&self, name: u32) -> Option<u32> {
+        ((name as usize) < self.users && self.readable[name as usize]).then_some(name)
+    }
+
+    fn records(&self, user: u32) -> Range<usize> {
+        self.offsets[user as usize]..self.offsets[user as usize + 1]
+    }
+
+    fn matches_of(&self, r: usize) -> &[u32] {
+        &self.matches[self.match_offsets[r]..self.match_offsets[r + 1]]
+    }
+
+    /// The position of `id` among the directory's users.
+    pub fn user(&self, id: &str) -> Option<u32> {
+        self.names[..self.users].binary_search_by(|n| n.as_str().cmp(id)).ok().map(|i| i as u32)
+    }
+
+    /// Computes the network of `ego`, whose file was read.
+    pub fn ego(&self, ego: u32) -> EgoNetwork {
+        Ego::new(self, ego).finish()
+    }
+}
+
+/// One member of an ego's network as the reference holds it: a user's
+/// records, possibly already filtered.
+struct Member {
+    user: u32,
+    /// `None` until the member is filtered: all records are there.
+    keep: Option<Vec<bool>>,
+}
+
+impl Member {
+    fn has(&self, index: &PopulationIndex, record: usize) -> bool {
+        self.keep.as_ref().is_none_or(|k| k[record - index.offsets[self.user as usize]])
+    }
+
+    fn kept<'a>(&'a self, index: &'a PopulationIndex) -> impl Iterator<Item = usize> + 'a {
+        index.records(self.user).filter(move |&r| self.has(index, r))
+    }
+}
+
+/// What a correspondent name stands for in an ego's network.
+#[derive(Clone, Copy)]
+enum Role {
+    /// Not a correspondent of the ego: records with it are kept.
+    Outside,
+    /// A correspondent without a readable file.
+    Missing,
+    /// A correspondent with a file, or the ego: the member's index.
+    Member(usize),
+}
+
+struct Ego<'a> {
+    index: &'a PopulationIndex,
+    ego: u32,
+    /// Member 0 is the ego; then the correspondents with files, by name.
+    members: Vec<Member>,
+    /// The ego's correspondents, sorted by name, with their member.
+    correspondents: Vec<(u32, Option<usize>)>,
+    role: HashMap<u32, Role>,
+}
+
+impl<'a> Ego<'a> {
+    fn new(index: &'a PopulationIndex, ego: u32) -> Ego<'a> {
+        let mut names: Vec<u32> = index.records(ego).map(|r| index.correspondent[r]).collect();
+        names.sort_unstable_by(|a, b| index.names[*a as usize].cmp(&index.names[*b as usize]));
+        names.dedup();
+
+        let mut members = vec![Member { user: ego, keep: None }];
+        let mut correspondents = Vec::with_capacity(names.len());
+        let mut role = HashMap::with_capacity(names.len() + 1);
+        for name in names {
+            let member = index.present(name).map(|user| {
+                members.push(Member { user, keep: None });
+                members.len() - 1
+            });
+            correspondents.push((name, member));
+            role.insert(name, member.map_or(Role::Missing, Role::Member));
+        }
+        // Records with the ego are checked against the ego itself, even when
+        // the ego is its own correspondent and also appears as a copy.
+        role.insert(ego, Role::Member(0));
+        Ego { index, ego, members, correspondents, role }
+    }
+
+    fn is_own_correspondent(&self) -> bool {
+        self.correspondents.iter().any(|&(name, _)| name == self.ego)
+    }
+
+    /// Removes unreciprocated records member by member, in the reference's
+    /// order: the ego first (unless it is its own correspondent), then the
+    /// correspondents by name. Each check sees the members filtered so far.
+    fn filter(&mut self) {
+        let mut order: Vec<usize> = Vec::with_capacity(self.members.len());
+        if !self.is_own_correspondent() {
+            order.push(0);
+        }
+        order.extend(self.correspondents.iter().filter_map(|&(_, m)| m));
+
+        for m in order {
+            let index = self.index;
+            let keep: Vec<bool> = index
+                .records(self.members[m].user)
+                .map(|r| match self.role.get(&index.correspondent[r]).copied().unwrap_or(Role::Outside) {
+                    Role::Outside | Role::Missing => true,
+                    Role::Member(target) => {
+                        index.matches_of(r).iter().any(|&x| self.members[target].has(index, x as usize))
+                    }
+                })
+                .collect();
+            self.members[m].keep = Some(keep);
+        }
+    }
+
+    fn finish(mut self) -> EgoNetwork {
+        self.filter();
+        let index = self.index;
+        let own = &self.members[0];
+        let keep = own.keep.clone().unwrap_or_else(|| vec![true; index.records(self.ego).len()]);
+        let out_of_network = self.out_of_network();
+
+        // The matrix axes: the ego, then its other correspondents by name.
+        // The ego's row is its copy when it is its own correspondent.
+        let mut axis: Vec<(u32, Option<usize>)> = vec![(self.ego, Some(0))];
+        for &(name, member) in &self.correspondents {
+            if name == self.ego {
+                axis[0].1 = member;
+            } else {
+                axis.push((name, member));
+            }
+        }
+        let undirected = self.undirected(&axis);
+        let unweighted = unweighted(&undirected);
+
+        let neighbours = axis
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|&(i, _)| unweighted[0][i] != Some(0))
+            .filter_map(|(_, &(_, member))| member)
+            .map(|m| {
+                let member = &self.members[m];
+                let keep =
+                    member.keep.clone().unwrap_or_else(|| vec![true; index.records(member.user).len()]);
+                (member.user, keep)
+            })
+            .collect();
+
+        EgoNetwork {
+            user: self.ego,
+            keep,
+            out_of_network,
+            clustering_unweighted: clustering_unweighted(&unweighted),
+            clustering_weighted: clustering_weighted(&undirected),
+            neighbours,
+        }
+    }
+
+    /// Shares of the ego's calls, texts, contacts and call seconds whose
+    /// correspondent has no readable file.
+    fn out_of_network(&self) -> [Value; 4] {
+        let index = self.index;
+        let (mut calls, mut texts, mut seconds) = ([0i64; 2], [0i64; 2], [0i64; 2]);
+        let mut contacts: HashMap<u32, bool> = HashMap::new();
+        for r in self.members[0].kept(index) {
+            let name = index.correspondent[r];
+            let outside = matches!(self.role.get(&name), Some(Role::Missing));
+            let slot = usize::from(outside);
+            match index.interaction[r] {
+                Interaction::Call => {
+                    calls[slot] += 1;
+                    seconds[slot] += index.duration[r].unwrap_or(0);
+                }
+                Interaction::Text => texts[slot] += 1,
+                _ => {}
+            }
+            contacts.insert(name, outside);
+        }
+        let share = |part: i64, all: i64| {
+            if all == 0 {
+                Value::Int(0)
+            } else {
+                Value::Float(part as f64 / all as f64)
+            }
+        };
+        let outside_contacts = contacts.values().filter(|&&o| o).count() as i64;
+        [
+            share(calls[1], calls[0] + calls[1]),
+            share(texts[1], texts[0] + texts[1]),
+            share(outside_contacts, contacts.len() as i64),
+            share(seconds[1], seconds[0] + seconds[1]),
+        ]
+    }
+
+    /// The undirected weighted matrix over `axis`: the number of distinct
+    /// half-hour blocks with an interaction, both directions added when both
+    /// are positive; `None` between two correspondents without files.
+    fn undirected(&self, axis: &[(u32, Option<usize>)]) -> Vec<Vec<Option<i64>>> {
+        let index = self.index;
+        let n = axis.len();
+        let column: HashMap<u32, usize> = axis.iter().enumerate().map(|(i, &(name, _))| (name, i)).collect();
+
+        // Per row with a file: distinct (column, block) pairs, out and in.
+        let counts: Vec<Option<[Vec<i64>; 2]>> = axis
+            .iter()
+            .map(|&(_, member)| {
+                let member = &self.members[member?];
+                let mut seen: Vec<(bool, usize, i64)> = member
+                    .kept(index)
+                    .filter_map(|r| {
+                        let c = *column.get(&index.correspondent[r])?;
+                        Some((index.out[r], c, index.t[r].div_euclid(BLOCK)))
+                    })
+                    .collect();
+                seen.sort_unstable();
+                seen.dedup();
+                let mut dirs = [vec![0i64; n], vec![0i64; n]];
+                for (out, c, _) in seen {
+                    dirs[usize::from(out)][c] += 1;
+                }
+                Some(dirs)
+            })
+            .collect();
+
+        // A row without a file takes its values from the other side.
+        let directed = |i: usize, j: usize| -> Option<i64> {
+            match &counts[i] {
+                Some([_, out]) => Some(out[j]),
+                None if i == j => Some(0),
+                None => counts[j].as_ref().map(|[incoming, _]| incoming[i]),
+            }
+        };
+        (0..n)
+            .map(|a| {
+                (0..n)
+                    .map(|b| {
+                        let (ab, ba) = (directed(a, b), directed(b, a));
+                        match (ab, ba) {
+                            _ if a == b => Some(0),
+                            (Some(x), Some(y)) if x != 0 && y != 0 => Some(x + y),
+                            (None, _) | (_, None) => None,
+                            _ => Some(0),
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// 1 where the undirected weighted matrix has an edge.
+fn unweighted(weighted: &[Vec<Option<i64>>]) -> Vec<Vec<Option<i64>>> {
+    weighted.iter().map(|row| row.iter().map(|w| w.map(|w| i64::from(w > 0))).collect()).collect()
+}
+
+/// Pairs of other members that close a triangle with the ego (member 0),
+/// in the reference's order, with the three edge weights.
+fn triangles(matrix: &[Vec<Option<i64>>]) -> impl Iterator<Item = [i64; 3]> + '_ {
+    let n = matrix.len();
+    (0..n).flat_map(move |a| (a + 1..n).map(move |b| (a, b))).filter_map(move |(a, b)| {
+        let edges = [matrix[a][b]?, matrix[a][0]?, matrix[b][0]?];
+        edges.iter().all(|&w| w > 0).then_some(edges)
+    })
+}
+
+/// Twice the closed triplets over degree × (degree - 1); the integer 0
+/// below two neighbours, as in the reference.
+fn clustering_unweighted(matrix: &[Vec<Option<i64>>]) -> Value {
+    let degree: i64 = matrix[0].iter().flatten().sum();
+    if degree <= 1 {
+        return Value::Int(0);
+    }
+    let closed = triangles(matrix).count() as f64;
+    Value::Float(2.0 * closed / (degree * (degree - 1)) as f64)
+}
+
+/// As [`clustering_unweighted`], each triangle weighted by the geometric
+/// mean of its edges over the matrix's largest weight.
+fn clustering_weighted(matrix: &[Vec<Option<i64>>]) -> Value {
+    let Some(max) = matrix.iter().flatten().flatten().copied().max() else {
+        return Value::Null;
+    };
+    let degree = matrix[0].iter().flatten().filter(|&&w| w > 0).count() as i64;
+    if degree <= 1 {
+        return Value::Int(0);
+    }
+    // Summed in the reference's order: float addition is not associative.
+    let mut total = 0.0;
+    for [ab, ac, bc] in triangles(matrix) {
+        total += python_pow((ab * ac * bc) as f64, 1.0 / 3.0) / max as f64;
+    }
+    Value::Float(2.0 * total / (degree * (degree - 1)) as f64)
+}
+
+/// Python's `x ** y` on floats, which is C's `pow`: the exponent is hidden
+/// from the compiler, which would otherwise turn `x ** 2` into `x * x`, a
+/// product that differs from `pow` in the last bit for some `x`.
+fn python_pow(x: f64, y: f64) -> f64 {
+    x.powf(std::hint::black_box(y))
+}
+
+/// An ego's network, as far as it can be computed without indicators.
+pub struct EgoNetwork {
+    pub user: u32,
+    /// The ego's records left after removing unreciprocated ones.
+    pub keep: Vec<bool>,
+    /// `percent_outofnetwork_` calls, texts, contacts and call_durations.
+    pub out_of_network: [Value; 4],
+    pub clustering_unweighted: Value,
+    pub clustering_weighted: Value,
+    /// Reciprocated neighbours with files, in matrix order, each with the
+    /// records it keeps in this ego's network.
+    pub neighbours: Vec<(u32, Vec<bool>)>,
+}
+
+/// The mean squared difference between the ego's and each neighbour's
+/// value, key by key, over the neighbours where both have one. Keys come
+/// in the order in which a first pair is met, as in the reference.
+pub fn assortativity(keys: &[String], ego: &[Option<f64>], neighbours: &[&[Option<f64>]]) -> Value {
+    let mut order: Vec<usize> = Vec::new();
+    let mut sums = vec![(0.0f64, 0u64); keys.len()];
+    for values in neighbours {
+        for (k, (e, v)) in ego.iter().zip(values.iter()).enumerate() {
+            let (Some(e), Some(v)) = (e, v) else { continue };
+            if sums[k].1 == 0 {
+                order.push(k);
+            }
+            sums[k].0 += python_pow(e - v, 2.0);
+            sums[k].1 += 1;
+        }
+    }
+    Value::Map(
+        order.into_iter().map(|k| (keys[k].clone(), Value::Float(sums[k].0 / sums[k].1 as f64))).collect(),
+    )
+}
+
+/// Per attribute of the ego, the share of neighbours with attributes that
+/// share its value; `None` without such neighbours. A neighbour without
+/// the key does not share the value (the reference fails there).
+pub fn attribute_assortativity(ego: &[(String, String)], neighbours: &[&[(String, String)]]) -> Value {
+    let with_attributes: Vec<&&[(String, String)]> = neighbours.iter().filter(|a| !a.is_empty()).collect();
+    let lookup = |attrs: &[(String, String)], key: &str| {
+        attrs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    let mut out = Value::map();
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, _) in ego {
+        if seen.contains(&key.as_str()) {
+            continue;
+        }
+        seen.push(key);
+        let value = lookup(ego, key);
+        let same = with_attributes.iter().filter(|n| lookup(n, key) == value).count();
+        out.push(
+            key.clone(),
+            if with_attributes.is_empty() {
+                Value::Null
+            } else {
+                Value::Float(same as f64 / with_attributes.len() as f64)
+            },
+        );
+    }
+    out
+}

@@ -1,0 +1,158 @@
+//! Network analysis on a tiny hand-built network (tests/fixtures/network),
+//! whose values were worked out by hand and agree with the reference:
+//!
+//! - ego `e` calls and texts `a` and texts `b`, who also text each other:
+//!   the triangle e-a-b;
+//! - `e` texts `m` both ways and `b` does too; `m` has no file, so the
+//!   e-b-m triangle is seen from `e`'s and `b`'s sides only;
+//! - `e` texts `n` (no file) once: `m`-`n` is unknown to everyone;
+//! - `e`'s call to `c` has the wrong duration on `c`'s side, and `e`'s
+//!   second call to `a` is 30 s from `a`'s copy: both are unreciprocated;
+//! - `a` texts `z`, outside `e`'s network: that record stays.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture() -> PathBuf {
+    common::manifest_dir().join("tests/fixtures/network")
+}
+
+fn run(records: &Path, out: &Path, args: &[&str]) -> Output {
+    Command::new(common::bin())
+        .arg("batch")
+        .arg(records)
+        .arg(fixture().join("antennas.csv"))
+        .arg("--output-dir")
+        .arg(out)
+        .arg("--network")
+        .args(args)
+        .output()
+        .expect("run bandicoot")
+}
+
+fn user(out: &Path, id: &str) -> Value {
+    let text = fs::read_to_string(out.join(format!("{id}_results.json"))).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()[id].clone()
+}
+
+fn close(v: &Value, expected: f64, what: &str) {
+    let got = v.as_f64().unwrap_or_else(|| panic!("{what} is {v:?}"));
+    assert!((got - expected).abs() <= 1e-12, "{what}: {got} != {expected}");
+}
+
+fn copy_records(to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(fixture().join("records")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn unreciprocated_records_are_removed_from_ego_and_correspondents() {
+    let out = common::TempDir::new("network");
+    let status = run(&fixture().join("records"), out.path(), &[]);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+
+    // e keeps 8 of its 10 records: the call to c and the second call to a go.
+    let e = user(out.path(), "e");
+    assert_eq!(e["reporting"]["number_of_records"], 8);
+    assert_eq!(e["reporting"]["has_network"], true);
+    // a loses its copy of that call (7 of 8); c loses its only call with e.
+    assert_eq!(user(out.path(), "a")["reporting"]["number_of_records"], 7);
+    assert_eq!(user(out.path(), "c")["reporting"]["number_of_records"], 1);
+
+    // Out of network: texts to m (2) and n (1) of 6 texts; m and n of the
+    // contacts a, b, m, n (c went with its call); both calls are with a.
+    let r = &e["reporting"];
+    close(&r["percent_outofnetwork_texts"], 0.5, "texts");
+    close(&r["percent_outofnetwork_contacts"], 0.5, "contacts");
+    close(&r["percent_outofnetwork_calls"], 0.0, "calls");
+    close(&r["percent_outofnetwork_call_durations"], 0.0, "call durations");
+    // c's only call is with q, who has no file; c has no text: the integer 0.
+    let c = user(out.path(), "c");
+    close(&c["reporting"]["percent_outofnetwork_calls"], 1.0, "c calls");
+    assert_eq!(c["reporting"]["percent_outofnetwork_texts"], serde_json::json!(0));
+}
+
+#[test]
+fn clustering_follows_triangles_and_weights() {
+    let out = common::TempDir::new("network");
+    let status = run(&fixture().join("records"), out.path(), &[]);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let e = user(out.path(), "e");
+
+    // Undirected edges of e: a, b, m (n only one way, c removed); of the
+    // pairs among them a-b and b-m close a triangle: 2 * 2 / (3 * 2).
+    close(&e["clustering_coefficient_unweighted"], 2.0 / 3.0, "unweighted");
+
+    // Half-hour blocks, both ways added: e-a 2 + 1 = 3, e-b 2, e-m 2, a-b 2,
+    // b-m 2; the largest weight is 3. Triangles: (3 * 2 * 2)^(1/3) / 3 and
+    // (2 * 2 * 2)^(1/3) / 3, twice their sum over 3 * 2.
+    let expected = 2.0 * (12f64.cbrt() / 3.0 + 8f64.cbrt() / 3.0) / 6.0;
+    let got = e["clustering_coefficient_weighted"].as_f64().unwrap();
+    assert!((got - expected).abs() < 1e-15, "weighted: {got} != {expected}");
+    assert_eq!(got, 0.47660316501185146, "the reference's value, bit for bit");
+
+    // c has no reciprocated contact: the integer 0, and nothing to compare.
+    let c = user(out.path(), "c");
+    assert_eq!(c["clustering_coefficient_unweighted"], serde_json::json!(0));
+    assert_eq!(c["clustering_coefficient_weighted"], serde_json::json!(0));
+    assert_eq!(c["assortativity_indicators"], serde_json::json!({}));
+}
+
+#[test]
+fn assortativity_compares_default_indicators_of_reciprocated_neighbours() {
+    let out = common::TempDir::new("network");
+    // The run's options do not change what assortativity compares.
+    let status = run(&fixture().join("records"), out.path(), &["--groupby", "none", "--split-week"]);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let a = &user(out.path(), "e")["assortativity_indicators"];
+
+    // Weekly texts: e 6, a 4 (its text with z stays), b 6: ((6-4)^2 + 0) / 2.
+    close(&a["number_of_interactions__allweek__allday__text__mean"], 2.0, "texts");
+    // Weekly calls: e 2, a 3 (its unreciprocated call with e went, its call
+    // to m stays); b has no call, so only a counts: (2-3)^2 / 1.
+    close(&a["number_of_interactions__allweek__allday__call__mean"], 1.0, "calls");
+    // Keys of the default options only: no split level, no extended statistic.
+    assert!(a
+        .as_object()
+        .unwrap()
+        .keys()
+        .all(|k| k.contains("__allweek__allday__") || k.starts_with("churn") || !k.contains("weekday")));
+    assert!(a.get("call_duration__allweek__allday__call__median__mean").is_none());
+    assert!(a.get("call_duration__allweek__allday__call__mean__mean").is_some());
+}
+
+#[test]
+fn unreadable_and_foreign_correspondents_are_outside_the_network() {
+    let dir = common::TempDir::new("network-broken");
+    let records = dir.path().join("records");
+    copy_records(&records);
+    // d's file has no direction column; "../records/a" names a's file as a
+    // path, which must not make it a's records.
+    fs::write(records.join("d.csv"), "interaction,correspondent_id,datetime\ntext,e,2014-07-09 10:00:00\n")
+        .unwrap();
+    let mut e = fs::read_to_string(records.join("e.csv")).unwrap();
+    e.push_str("text,out,d,2014-07-09 10:00:00,,a1\ntext,out,../records/a,2014-07-09 11:00:00,,a1\n");
+    fs::write(records.join("e.csv"), e).unwrap();
+
+    let out = dir.path().join("out");
+    let status = run(&records, &out, &[]);
+    assert_eq!(status.status.code(), Some(1), "d fails on its own");
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert!(stderr.contains("Warning: d is outside every network"), "{stderr}");
+
+    // e is computed: its texts to d and ../records/a count as out of network.
+    let e = user(&out, "e");
+    assert_eq!(e["reporting"]["number_of_records"], 10);
+    close(&e["reporting"]["percent_outofnetwork_texts"], 5.0 / 8.0, "texts");
+    close(&e["reporting"]["percent_outofnetwork_contacts"], 4.0 / 6.0, "contacts");
+    let errors = fs::read_to_string(out.join("_errors.json")).unwrap();
+    assert!(errors.contains("\"d\"") && errors.contains("direction"), "{errors}");
+}
