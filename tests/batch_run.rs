@@ -26,13 +26,6 @@ fn batch(records: &Path, antennas: Option<&Path>, out: &Path, args: &[&str]) -> 
     cmd.arg("--output-dir").arg(out).args(args).output().expect("run bandicoot")
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn layout_summaries_and_typed_parquet() {
     let out = common::TempDir::new("layout");
@@ -40,7 +33,7 @@ fn layout_summaries_and_typed_parquet() {
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
 
     assert_eq!(
-        names(out.path()),
+        common::names(out.path()),
         [
             ".bandicoot",
             "_aggregate_stats.json",
@@ -134,7 +127,7 @@ fn format_none_writes_only_summaries() {
     let run = batch(&tiny().join("records"), None, out.path(), &["--format", "none", "--summary"]);
     assert_eq!(run.status.code(), Some(0));
     assert_eq!(
-        names(out.path()),
+        common::names(out.path()),
         [".bandicoot", "_aggregate_stats.json", "_all_users_summary.csv", "_all_users_summary.parquet"]
     );
 }
@@ -210,25 +203,6 @@ fn continue_refuses_other_settings() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("settings differ (groupby"));
 }
 
-/// Every file of a directory, read, with run-specific fields blanked.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    names(dir)
-        .into_iter()
-        .filter(|n| !n.starts_with('.'))
-        .map(|n| {
-            let bytes = fs::read(dir.join(&n)).unwrap();
-            let bytes = if n == "_aggregate_stats.json" {
-                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
-                v["meta"] = Value::Null;
-                serde_json::to_vec(&v).unwrap()
-            } else {
-                bytes
-            };
-            (n, bytes)
-        })
-        .collect()
-}
-
 #[test]
 fn killed_runs_resume_to_the_same_files() {
     let pop = common::TempDir::new("kill-pop");
@@ -246,13 +220,13 @@ fn killed_runs_resume_to_the_same_files() {
     // not change a single byte.
     let whole = common::TempDir::new("kill-whole");
     batch(&records, Some(&antennas), whole.path(), &["--summary"]);
-    let expected = snapshot(whole.path());
+    let expected = common::snapshot(whole.path());
     assert!(expected.len() > 500);
 
     // Nor must the number of threads.
     let single = common::TempDir::new("kill-single-thread");
     batch(&records, Some(&antennas), single.path(), &["--summary", "--parallel", "1", "--chunk-size", "7"]);
-    assert!(snapshot(single.path()) == expected, "one thread and small chunks changed the results");
+    assert!(common::snapshot(single.path()) == expected, "one thread and small chunks changed the results");
 
     for delay_ms in [60, 250, 600, 1000] {
         let out = common::TempDir::new("kill-part");
@@ -271,7 +245,7 @@ fn killed_runs_resume_to_the_same_files() {
         child.wait().unwrap();
 
         // No partial file under a final name, whatever the instant.
-        for name in names(out.path()) {
+        for name in common::names(out.path()) {
             let text = fs::read_to_string(out.path().join(&name)).unwrap_or_default();
             if name.ends_with("_results.json") {
                 assert!(serde_json::from_str::<Value>(&text).is_ok(), "{name} is incomplete");
@@ -283,7 +257,7 @@ fn killed_runs_resume_to_the_same_files() {
         let mut resume_args = args.to_vec();
         resume_args.push("--continue");
         batch(&records, Some(&antennas), out.path(), &resume_args);
-        let got = snapshot(out.path());
+        let got = common::snapshot(out.path());
         let got_names: Vec<&String> = got.iter().map(|(n, _)| n).collect();
         let want_names: Vec<&String> = expected.iter().map(|(n, _)| n).collect();
         assert_eq!(got_names, want_names, "files after a kill at {delay_ms} ms");

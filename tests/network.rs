@@ -14,7 +14,7 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -151,4 +151,69 @@ fn unreadable_and_foreign_correspondents_are_outside_the_network() {
     close(&e["reporting"]["percent_outofnetwork_contacts"], 4.0 / 6.0, "contacts");
     let errors = fs::read_to_string(out.join("_errors.json")).unwrap();
     assert!(errors.contains("\"d\"") && errors.contains("direction"), "{errors}");
+}
+
+#[test]
+fn chunks_threads_and_resumed_runs_give_the_same_files() {
+    let pop = common::TempDir::new("network-pop");
+    let synth = Command::new(common::bin())
+        .args(["synth", pop.path().to_str().unwrap(), "--users", "150", "--weeks", "3", "--seed", "4"])
+        .args(["--bad-rows", "0.02", "--broken-files", "3"])
+        .output()
+        .unwrap();
+    assert!(synth.status.success());
+    let records = pop.path().join("records");
+    let batch = |out: &Path, args: &[&str]| {
+        Command::new(common::bin())
+            .arg("batch")
+            .arg(&records)
+            .arg(pop.path().join("antennas.csv"))
+            .arg("--output-dir")
+            .arg(out)
+            .args(["--network", "--summary"])
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    };
+
+    // Neighbours' values are shared across chunks: chunking and threads must
+    // not change a byte.
+    let whole = common::TempDir::new("network-whole");
+    assert_eq!(batch(whole.path(), &[]).code(), Some(1), "the broken users fail");
+    let expected = common::snapshot(whole.path());
+    assert!(expected.len() > 250);
+    let small = common::TempDir::new("network-chunks");
+    batch(small.path(), &["--chunk-size", "7", "--parallel", "1"]);
+    assert!(common::snapshot(small.path()) == expected, "small chunks changed the results");
+
+    // A run that stopped after some chunks resumes to the same files: the
+    // population index is read again, the finished users are not.
+    let part = common::TempDir::new("network-part");
+    batch(part.path(), &["--chunk-size", "20"]);
+    let journal = part.path().join(".bandicoot");
+    let mut shards: Vec<PathBuf> = fs::read_dir(&journal)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    shards.sort();
+    for shard in &shards[3..] {
+        fs::remove_file(shard).unwrap();
+    }
+    assert_eq!(batch(part.path(), &["--chunk-size", "20", "--continue"]).code(), Some(1));
+    assert!(common::snapshot(part.path()) == expected, "the resumed run differs");
+
+    // Network mode is part of the run's settings.
+    let refused = Command::new(common::bin())
+        .arg("batch")
+        .arg(&records)
+        .arg(pop.path().join("antennas.csv"))
+        .arg("--output-dir")
+        .arg(part.path())
+        .args(["--summary", "--continue"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("network"));
 }

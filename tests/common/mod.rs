@@ -915,3 +915,30 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     }
     records
 }
+
+/// The file names of a directory, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Every file of a directory, read, with run-specific fields blanked.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    names(dir)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .map(|n| {
+            let bytes = fs::read(dir.join(&n)).unwrap();
+            let bytes = if n == "_aggregate_stats.json" {
+                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+                v["meta"] = Value::Null;
+                serde_json::to_vec(&v).unwrap()
+            } else {
+                bytes
+            };
+            (n, bytes)
+        })
+        .collect()
+}
