@@ -23,6 +23,9 @@ use crate::workers;
 pub const DEFAULT_OPTIONS: IndicatorOptions =
     IndicatorOptions { groupby: GroupBy::Week, split_week: false, split_day: false, stats: Stats::Default };
 
+/// How many record sets one engine run takes.
+const SLICE: usize = 1000;
+
 /// A user with the ranks of the records it lost.
 type RecordSet = (u32, Vec<u32>);
 
@@ -61,32 +64,44 @@ impl Neighbours {
         threads: usize,
     ) -> Result<()> {
         let mut todo: Vec<(RecordSet, &[bool])> = Vec::new();
+        let mut queued = std::collections::HashSet::new();
         for &(user, keep) in wanted {
             let set = record_set(user, keep);
-            if !self.cache.contains_key(&set) && !todo.iter().any(|(s, _)| *s == set) {
+            if !self.cache.contains_key(&set) && queued.insert(set.clone()) {
                 todo.push((set, keep));
             }
         }
-        if todo.is_empty() {
-            return Ok(());
-        }
 
-        let loaded = workers::map(&todo, threads, |((user, _), keep)| {
+        // In slices: the stacked frame of every set at once would be large.
+        for slice in todo.chunks(SLICE) {
+            self.compute(slice, files, antennas, registry, threads)?;
+        }
+        Ok(())
+    }
+
+    fn compute(
+        &mut self,
+        todo: &[(RecordSet, &[bool])],
+        files: &[UserFile],
+        antennas: Option<&Antennas>,
+        registry: &[Indicator],
+        threads: usize,
+    ) -> Result<()> {
+        let loaded = workers::map(todo, threads, |((user, _), keep)| {
             let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: Some(keep) };
             load::load_user_with(&files[*user as usize], &spec)
         });
         let mut frames = Vec::new();
         let mut numbered = Vec::new();
-        for (i, result) in loaded.into_iter().enumerate() {
-            let set = todo[i].0.clone();
+        for ((set, _), result) in todo.iter().zip(loaded) {
             match result? {
                 Loaded::Records(records) => {
                     frames.push(records.frame);
-                    numbered.push(set);
+                    numbered.push(set.clone());
                 }
                 // No record left: every indicator is missing.
                 Loaded::Empty => {
-                    self.cache.insert(set, Arc::new(vec![None; self.keys.len()]));
+                    self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));
                 }
             }
         }
@@ -97,13 +112,13 @@ impl Neighbours {
         let df = engine::compute(engine::stack(frames)?, registry, &DEFAULT_OPTIONS)
             .context("computing the indicators that assortativity compares")?;
         let users: Vec<u32> = df.column("user")?.u32()?.into_no_null_iter().collect();
+        if users.len() != numbered.len() {
+            bail!("the default indicators have {} rows for {} record sets", users.len(), numbered.len());
+        }
         let mut columns = Vec::with_capacity(self.keys.len());
         for key in &self.keys {
             let column = df.column(key)?.cast(&DataType::Float64)?;
             columns.push(column.f64()?.iter().collect::<Vec<_>>());
-        }
-        if users.len() != numbered.len() {
-            bail!("the default indicators have {} rows for {} record sets", users.len(), numbered.len());
         }
         for (row, &user) in users.iter().enumerate() {
             let values = columns.iter().map(|c| c[row]).collect();
