@@ -313,3 +313,25 @@ fn summary_counts_numeric_attributes_as_numbers() {
     assert!(stats["indicators"].get("average_balance_recharges").is_none());
     close(&stats["indicators"]["number_of_recharges__allweek__allday__mean"], "n", 3.0);
 }
+
+#[test]
+fn same_bytes_whatever_the_chunks_and_threads() {
+    let files = |args: &[&str]| {
+        let out = common::TempDir::new("recharges-chunks");
+        run(out.path(), args);
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name().to_string_lossy().ends_with("_results.json"))
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        files.sort();
+        files
+    };
+    let split = ["--split-week", "--split-day", "--stats", "default"];
+    // One user a chunk: chunks with no recharge at all, and with one user's.
+    let one_by_one = files(&[&split[..], &["--chunk-size", "1", "--parallel", "1"]].concat());
+    let together = files(&split);
+    assert_eq!(one_by_one.len(), 5);
+    assert_eq!(one_by_one, together);
+}
