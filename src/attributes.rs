@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 
-use crate::load::{parse_csv, read_text};
+use crate::load::{data_rows, parse_csv, read_text};
 
 /// A user's attributes in file order. A key given twice keeps its first
 /// place and its last value, as a Python dict built from the rows does.
@@ -21,7 +21,7 @@ pub fn load_attributes(dir: &Path, user: &str) -> Result<Attributes> {
         return Ok(Vec::new());
     }
     let bytes = read_text(&path)?;
-    let lines = field_counts(&bytes);
+    let lines = data_rows(&bytes);
     let df = parse_csv(bytes, &path)?;
     if df.width() == 0 {
         return Ok(Vec::new());
@@ -54,46 +54,6 @@ pub fn load_attributes(dir: &Path, user: &str) -> Result<Attributes> {
         }
     }
     Ok(out)
-}
-
-/// The line number and field count of each non-blank data row (after the
-/// header), in the order the CSV reader returns the rows. Quoted fields may
-/// hold commas and line breaks, so fields are counted outside quotes.
-fn field_counts(bytes: &[u8]) -> Vec<(usize, usize)> {
-    let mut rows = Vec::new();
-    let (mut line, mut start_line) = (1, 1);
-    let (mut fields, mut quoted, mut empty) = (1, false, true);
-    for &c in bytes {
-        match c {
-            b'"' => {
-                quoted = !quoted;
-                empty = false;
-            }
-            // A row of commas only is blank to the CSV reader too.
-            b',' if !quoted => fields += 1,
-            b'\n' => {
-                line += 1;
-                if !quoted {
-                    if !empty {
-                        rows.push((start_line, fields));
-                    }
-                    start_line = line;
-                    fields = 1;
-                    empty = true;
-                }
-            }
-            b'\r' => {}
-            _ => empty = false,
-        }
-    }
-    if !empty {
-        rows.push((start_line, fields));
-    }
-    // The first row is the header.
-    if !rows.is_empty() {
-        rows.remove(0);
-    }
-    rows
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 
 use crate::calendar::{self, SECONDS_PER_DAY};
-use crate::load::{is_night, parse_csv, parse_py_float, period_key, read_text};
+use crate::load::{data_rows, is_night, parse_csv, parse_py_float, period_key, read_text};
 use crate::options::GroupBy;
 
 /// One recharge: when (seconds since the epoch, midnight for a date
@@ -36,7 +36,9 @@ pub fn load_recharges(dir: &Path, user: &str) -> Result<Vec<Recharge>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let df = parse_csv(read_text(&path)?, &path)?;
+    let bytes = read_text(&path)?;
+    let lines = data_rows(&bytes);
+    let df = parse_csv(bytes, &path)?;
     if df.height() == 0 {
         return Ok(Vec::new());
     }
@@ -53,7 +55,7 @@ pub fn load_recharges(dir: &Path, user: &str) -> Result<Vec<Recharge>> {
 
     let mut out = Vec::with_capacity(df.height());
     for (i, (datetime, amount)) in datetimes.iter().zip(amounts.iter()).enumerate() {
-        let row = i + 2;
+        let row = lines.get(i).map_or(i + 2, |&(line, _)| line);
         let datetime = datetime.unwrap_or("");
         let Some(t) = parse_recharge_datetime(datetime) else {
             bail!(
@@ -155,7 +157,7 @@ mod tests {
     fn malformed_rows_name_row_and_column() {
         let cases = [
             ("datetime,amount\n2015-01-02,1\n2015-02-30,2\n", "row 3, column 'datetime': \"2015-02-30\""),
-            ("datetime,amount\n2015-01-02,1\n,2\n", "row 3, column 'datetime': \"\""),
+            ("datetime,amount\n2015-01-02,1\n\n,2\n", "row 4, column 'datetime': \"\""),
             ("datetime,amount\n2015-01-02 10:00,1\n", "row 2, column 'datetime'"),
             ("datetime,amount\n2015-01-02,ten\n", "row 2, column 'amount': \"ten\" is not a finite number"),
             ("datetime,amount\n2015-01-02,nan\n", "row 2, column 'amount': \"nan\""),
