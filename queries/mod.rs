@@ -12,6 +12,7 @@
 //! add one [`Indicator`] line to that module's list.
 
 pub mod individual;
+pub mod recharges;
 pub mod spatial;
 
 use polars::prelude::*;
@@ -49,6 +50,9 @@ pub enum Level {
     /// One row per position of the half-hour-binned positions: `n` bins,
     /// `lat`, `lon`, and `home` (true at the user's home, null without one).
     Places,
+    /// One row per recharge, sorted by time, with `amount` and the columns
+    /// of [`recharges::recharge_features`].
+    Recharges,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +81,14 @@ pub struct Indicator {
     pub integer: bool,
 }
 
-/// Every individual and spatial indicator, in the reference's order.
-/// churn_rate, which works on weeks whatever the grouping, follows them.
+/// Every individual, spatial and recharge indicator, in the reference's
+/// order. churn_rate, which works on weeks whatever the grouping, comes
+/// between the spatial and the recharge ones; the recharge ones are
+/// computed only when the run reads recharges.
 pub fn registry() -> Vec<Indicator> {
     let mut all = individual::indicators();
     all.extend(spatial::indicators());
+    all.extend(recharges::indicators());
     all
 }
 

@@ -4,7 +4,7 @@
 #
 # Usage: scripts/parity.sh RECORDS_DIR [ANTENNAS_CSV] [-- OPTIONS...]
 #   OPTIONS are reference_batch.py options (--groupby month --summary true
-#   --split-week ...), plus --stats default|extended, which the reference
+#   --split-week --attributes DIR --recharges DIR ...), plus --stats default|extended, which the reference
 #   gets through scripts/reference_batch_stats.py. For our binary, `--network true` / `--summary true`
 #   become the bare flags (and are dropped when false); others are passed
 #   as they are. --output-dir is ignored: both runs get a temporary one.

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
+use crate::attributes::load_attributes;
 use crate::engine;
 use crate::journal::Journal;
 use crate::load::{self, LoadSpec, Loaded, UserFile, UserRecords};
@@ -18,9 +19,10 @@ use crate::network::{EgoNetwork, NetworkRun};
 use crate::options::IndicatorOptions;
 use crate::output;
 use crate::progress::Progress;
-use crate::queries::{self, Indicator};
+use crate::queries::{self, recharges::average_balance, Indicator};
+use crate::recharges::{chunk_frame, load_recharges, Recharge};
 use crate::summary::{self, ShardRow};
-use crate::tree::{Rows, RunFacts};
+use crate::tree::{Rows, RunFacts, UserExtras};
 use crate::value::Value;
 use crate::workers;
 
@@ -48,6 +50,10 @@ impl Formats {
 pub struct Plan {
     pub records_dir: PathBuf,
     pub antennas: Option<PathBuf>,
+    /// `<user>.csv` files of `key,value` attributes.
+    pub attributes: Option<PathBuf>,
+    /// `<user>.csv` files of `datetime,amount,retailer_id` recharges.
+    pub recharges: Option<PathBuf>,
     pub output_dir: PathBuf,
     pub options: IndicatorOptions,
     pub formats: Formats,
@@ -121,8 +127,8 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     let facts = RunFacts {
         antennas_path: plan.antennas.as_ref().map(|p| p.display().to_string()),
         number_of_antennas: antennas.as_ref().map_or(0, Antennas::len),
-        attributes_path: None,
-        recharges_path: None,
+        attributes_path: plan.attributes.as_ref().map(|p| p.display().to_string()),
+        recharges_path: plan.recharges.as_ref().map(|p| p.display().to_string()),
         options: plan.options,
     };
     let registry = queries::registry();
@@ -131,6 +137,8 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     let settings = serde_json::json!({
         "records_dir": plan.records_dir.display().to_string(),
         "antennas": facts.antennas_path,
+        "attributes": facts.attributes_path,
+        "recharges": facts.recharges_path,
         "groupby": plan.options.groupby.to_string(),
         "split_week": plan.options.split_week,
         "split_day": plan.options.split_day,
@@ -163,7 +171,13 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
         );
     }
     let mut network = match plan.network && !users.is_empty() {
-        true => Some(NetworkRun::read(all_users, antennas.as_ref(), &registry, plan.threads)?),
+        true => Some(NetworkRun::read(
+            all_users,
+            antennas.as_ref(),
+            plan.attributes.as_deref(),
+            &registry,
+            plan.threads,
+        )?),
         false => None,
     };
     let mut outcome = Outcome::default();
@@ -229,6 +243,36 @@ enum UserResult {
     Failed(String),
 }
 
+/// A user's records and what its attributes and recharges files gave.
+struct LoadedUser {
+    records: Loaded,
+    extras: UserExtras,
+    recharges: Vec<Recharge>,
+}
+
+/// Loads one user's files. A bad attributes or recharges file fails the
+/// user even without valid records, as it does in the reference.
+fn load_user_files(
+    file: &UserFile,
+    antennas: Option<&Antennas>,
+    keep: Option<&[bool]>,
+    plan: &Plan,
+) -> Result<LoadedUser> {
+    let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep };
+    let records = load::load_user_with(file, &spec)?;
+    let attributes = match &plan.attributes {
+        Some(dir) => load_attributes(dir, &file.id)?,
+        None => Vec::new(),
+    };
+    let recharges = match &plan.recharges {
+        Some(dir) => load_recharges(dir, &file.id)?,
+        None => Vec::new(),
+    };
+    let extras =
+        UserExtras { attributes, recharges: recharges.len(), average_balance: average_balance(&recharges) };
+    Ok(LoadedUser { records, extras, recharges })
+}
+
 /// Loads, computes and writes one chunk of users.
 fn process_chunk(
     chunk: &[UserFile],
@@ -245,25 +289,33 @@ fn process_chunk(
         Some(net) => chunk.iter().map(|f| net.ego(&f.id)).collect(),
         None => chunk.iter().map(|_| None).collect(),
     };
-    let loaded: Vec<Result<Loaded>> =
+    let loaded: Vec<Result<LoadedUser>> =
         workers::map(&(0..chunk.len()).collect::<Vec<_>>(), plan.threads, |&i| {
             let keep = egos[i].as_ref().map(|e| e.keep.as_slice());
-            let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep };
-            load::load_user_with(&chunk[i], &spec)
+            load_user_files(&chunk[i], antennas, keep, plan)
         });
 
     // Number the users with records and stack their frames.
     let mut frames = Vec::new();
-    let mut members: Vec<(usize, load::UserMeta)> = Vec::new();
+    let mut members: Vec<(usize, load::UserMeta, UserExtras)> = Vec::new();
+    let mut recharges: Vec<(u32, Vec<Recharge>)> = Vec::new();
     let mut results: Vec<UserResult> = Vec::with_capacity(chunk.len());
     for (i, l) in loaded.into_iter().enumerate() {
         match l {
-            Ok(Loaded::Records(UserRecords { frame, meta, .. })) => {
+            Ok(LoadedUser {
+                records: Loaded::Records(UserRecords { frame, meta, .. }),
+                extras,
+                recharges: r,
+            }) => {
+                let user = members.len() as u32;
                 frames.push(frame);
-                members.push((i, meta));
+                members.push((i, meta, extras));
+                if !r.is_empty() {
+                    recharges.push((user, r));
+                }
                 results.push(UserResult::Skipped); // replaced once written
             }
-            Ok(Loaded::Empty) => results.push(UserResult::Skipped),
+            Ok(LoadedUser { records: Loaded::Empty, .. }) => results.push(UserResult::Skipped),
             Err(e) => results.push(UserResult::Failed(format!("{e:#}"))),
         }
     }
@@ -271,12 +323,19 @@ fn process_chunk(
         return Ok(results);
     }
     let records = engine::stack(frames)?;
+    let recharges = match plan.recharges {
+        Some(_) => {
+            let users: Vec<(u32, &[Recharge])> = recharges.iter().map(|(u, r)| (*u, r.as_slice())).collect();
+            Some(chunk_frame(&users, plan.options.groupby)?)
+        }
+        None => None,
+    };
     let t1 = Instant::now();
-    let indicators = engine::compute(records, registry, &plan.options)?;
+    let indicators = engine::compute(records, recharges, registry, &plan.options)?;
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
     if let Some(net) = network.as_mut() {
-        let members: Vec<&EgoNetwork> = members.iter().filter_map(|(i, _)| egos[*i].as_ref()).collect();
+        let members: Vec<&EgoNetwork> = members.iter().filter_map(|(i, ..)| egos[*i].as_ref()).collect();
         net.prepare(&members, antennas, registry, plan.threads)?;
     }
     let network = network.as_deref();
@@ -286,9 +345,9 @@ fn process_chunk(
         .par_iter()
         .enumerate()
         .map(|(row, &user)| {
-            let (i, meta) = &members[user as usize];
+            let (i, meta, extras) = &members[user as usize];
             let id = &chunk[*i].id;
-            let mut tree = rows.tree(row, id, meta, facts);
+            let mut tree = rows.tree(row, id, meta, extras, facts);
             if let (Some(net), Some(ego)) = (network, &egos[*i]) {
                 net.annotate(&mut tree, ego);
             }

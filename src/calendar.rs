@@ -86,12 +86,10 @@ fn expect(s: &[u8], at: &mut usize, c: u8) -> Option<()> {
     (s.get(*at) == Some(&c)).then(|| *at += 1)
 }
 
-/// Parses `%Y-%m-%d %H:%M:%S` with Python's leniency: one-digit month,
-/// day, hour, minute and second, a day written ` 5`, any run of
-/// whitespace between date and time, and nothing else before or after.
-/// Returns seconds since the epoch, or `None` where Python raises.
-pub fn parse_py_datetime(text: &str) -> Option<i64> {
-    let s = text.as_bytes();
+/// Reads `%Y-%m-%d` at the start of `s` with Python's strptime rules
+/// (one-digit month and day, a day written ` 5`): the year, month, day and
+/// the position after the day. Whether the date exists is checked later.
+fn date_prefix(s: &[u8]) -> Option<(i64, u32, u32, usize)> {
     if s.len() < 4 || !s[..4].iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -109,6 +107,24 @@ pub fn parse_py_datetime(text: &str) -> Option<i64> {
     } else {
         field(s, &mut at, (1, 31), (1, 9))?
     };
+    Some((year, month, day, at))
+}
+
+/// Days since the epoch of a date that datetime() accepts.
+fn checked_days(year: i64, month: u32, day: u32) -> Option<i64> {
+    if year < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
+/// Parses `%Y-%m-%d %H:%M:%S` with Python's leniency: one-digit month,
+/// day, hour, minute and second, a day written ` 5`, any run of
+/// whitespace between date and time, and nothing else before or after.
+/// Returns seconds since the epoch, or `None` where Python raises.
+pub fn parse_py_datetime(text: &str) -> Option<i64> {
+    let s = text.as_bytes();
+    let (year, month, day, mut at) = date_prefix(s)?;
 
     // A space in the format matches any run of whitespace.
     let ws_start = at;
@@ -130,11 +146,22 @@ pub fn parse_py_datetime(text: &str) -> Option<i64> {
     }
 
     // datetime() itself rejects what the regex let through.
-    if year < 1 || second > 59 || day > days_in_month(year, month) {
+    if second > 59 {
         return None;
     }
-    let days = days_from_civil(year, month, day);
+    let days = checked_days(year, month, day)?;
     Some(days * SECONDS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second))
+}
+
+/// Parses `%Y-%m-%d` as Python's strptime does (see [`parse_py_datetime`]);
+/// the time is midnight.
+pub fn parse_py_date(text: &str) -> Option<i64> {
+    let s = text.as_bytes();
+    let (year, month, day, at) = date_prefix(s)?;
+    if at != s.len() {
+        return None;
+    }
+    Some(checked_days(year, month, day)? * SECONDS_PER_DAY)
 }
 
 #[cfg(test)]
@@ -193,6 +220,19 @@ mod tests {
             "",
         ] {
             assert_eq!(parse_py_datetime(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dates_as_python_strptime_reads_them() {
+        let d = |s: &str| parse_py_date(s).map(format_datetime);
+        assert_eq!(d("2015-1-13").as_deref(), Some("2015-01-13 00:00:00"));
+        assert_eq!(d("2015-02-03").as_deref(), Some("2015-02-03 00:00:00"));
+        assert_eq!(d("2015-02- 3").as_deref(), Some("2015-02-03 00:00:00"));
+        assert_eq!(d("2016-2-29").as_deref(), Some("2016-02-29 00:00:00"));
+        for bad in ["2015-02-30", "2015-2-3 ", " 2015-2-3", "2015-02-03 10:00:00", "2015/02/03", "15-2-3", ""]
+        {
+            assert_eq!(parse_py_date(bad), None, "{bad:?}");
         }
     }
 

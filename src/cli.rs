@@ -46,6 +46,14 @@ pub struct BatchArgs {
     /// CSV file of antenna locations: antenna_id,latitude,longitude.
     pub antennas: Option<PathBuf>,
 
+    /// Directory of `<user>.csv` attribute files (key,value rows).
+    #[arg(long, value_name = "DIR")]
+    pub attributes: Option<PathBuf>,
+
+    /// Directory of `<user>.csv` recharge files (datetime,amount,retailer_id rows).
+    #[arg(long, value_name = "DIR")]
+    pub recharges: Option<PathBuf>,
+
     /// Directory for the results.
     #[arg(long, default_value = "bandicoot_results")]
     pub output_dir: PathBuf,

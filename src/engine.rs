@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 
 use crate::options::{GroupBy, IndicatorOptions};
-use crate::queries::{individual, spatial, Indicator, Interaction, Level, Shape};
+use crate::queries::{individual, recharges, spatial, Indicator, Interaction, Level, Shape};
 use crate::stats::{self, STAT_NAMES};
 
 /// Filters of one part of the week and one part of the day.
@@ -65,27 +65,39 @@ fn final_columns(value: &str, opts: &IndicatorOptions) -> Vec<String> {
     }
 }
 
-/// Every indicator column of a run, in the reference's output order.
-pub fn indicator_columns(registry: &[Indicator], opts: &IndicatorOptions) -> Vec<String> {
-    let mut out = Vec::new();
-    for ind in registry {
-        for pw in opts.parts_of_week() {
-            for pd in opts.parts_of_day() {
-                let interactions: Vec<Option<Interaction>> = if ind.interactions.is_empty() {
-                    vec![None]
-                } else {
-                    ind.interactions.iter().copied().map(Some).collect()
-                };
-                for i in interactions {
-                    for v in value_columns(ind, &base_key(ind, pw, pd, i), opts) {
-                        out.extend(final_columns(&v, opts));
-                    }
+/// The columns of one indicator under every filter combination.
+fn columns_of(ind: &Indicator, opts: &IndicatorOptions, out: &mut Vec<String>) {
+    for pw in opts.parts_of_week() {
+        for pd in opts.parts_of_day() {
+            let interactions: Vec<Option<Interaction>> = if ind.interactions.is_empty() {
+                vec![None]
+            } else {
+                ind.interactions.iter().copied().map(Some).collect()
+            };
+            for i in interactions {
+                for v in value_columns(ind, &base_key(ind, pw, pd, i), opts) {
+                    out.extend(final_columns(&v, opts));
                 }
             }
         }
     }
+}
+
+/// Every indicator column of a run, in the reference's output order: the
+/// records' indicators, churn_rate, then the recharge indicators when the
+/// run reads recharges.
+pub fn indicator_columns(registry: &[Indicator], opts: &IndicatorOptions, recharges: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for ind in registry.iter().filter(|ind| ind.level != Level::Recharges) {
+        columns_of(ind, opts, &mut out);
+    }
     out.push("churn_rate__mean".into());
     out.push("churn_rate__std".into());
+    if recharges {
+        for ind in registry.iter().filter(|ind| ind.level == Level::Recharges) {
+            columns_of(ind, opts, &mut out);
+        }
+    }
     out
 }
 
@@ -263,9 +275,16 @@ pub fn stack(frames: Vec<DataFrame>) -> Result<DataFrame> {
 ///
 /// `records` holds one row per valid record with the columns of
 /// [`crate::load::UserRecords`] plus `user` (u32) and `idx` (the row's rank
-/// in user and time order). Returns one row per user with `user`,
-/// `has_home`, and [`indicator_columns`].
-pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptions) -> Result<DataFrame> {
+/// in user and time order). `recharges`, when the run reads them, holds the
+/// rows of [`crate::recharges::chunk_frame`] for the same user numbers.
+/// Returns one row per user with `user`, `has_home`, and
+/// [`indicator_columns`]; users without recharges have nulls there.
+pub fn compute(
+    records: DataFrame,
+    recharges: Option<DataFrame>,
+    registry: &[Indicator],
+    opts: &IndicatorOptions,
+) -> Result<DataFrame> {
     let lf = records.lazy();
     let users = lf.clone().select([col("user")]).unique_stable(None, UniqueKeepStrategy::First);
 
@@ -326,14 +345,49 @@ pub fn compute(records: DataFrame, registry: &[Indicator], opts: &IndicatorOptio
     let churn = mean_std_per_user(spatial::churn_distances(&weekly)?, &["churn_rate".to_string()])?;
     result = result.join(churn, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
 
+    if let Some(recharges) = &recharges {
+        result = recharge_indicators(result, recharges, registry, opts)?;
+    }
+
     let mut order = vec![col("user"), col("has_home")];
-    order.extend(indicator_columns(registry, opts).iter().map(|c| col(c.as_str())));
+    order.extend(indicator_columns(registry, opts, recharges.is_some()).iter().map(|c| col(c.as_str())));
     result
         .select(order)
         .sort(["user"], SortMultipleOptions::default())
         .collect()
         .map_err(anyhow::Error::from)
         .context("assembling indicators")
+}
+
+/// Joins the recharge family: per period of the recharges themselves (not
+/// of the records), under every filter combination, as the reference
+/// groups and splits recharges like records.
+fn recharge_indicators(
+    mut result: LazyFrame,
+    recharges: &DataFrame,
+    registry: &[Indicator],
+    opts: &IndicatorOptions,
+) -> Result<LazyFrame> {
+    for pw in opts.parts_of_week() {
+        for pd in opts.parts_of_day() {
+            let group = Group {
+                indicators: registry
+                    .iter()
+                    .filter(|ind| ind.level == Level::Recharges)
+                    .map(|ind| (ind, base_key(ind, pw, pd, None)))
+                    .collect(),
+            };
+            let filtered = recharges.clone().lazy().filter(combo_filter(pw, pd));
+            let periods = recharges::recharge_features(filtered)
+                .group_by(keys())
+                .agg(group.exprs(Level::Recharges))
+                .collect()
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("computing {pw}/{pd} recharge indicators"))?;
+            result = join_user_level(result, periods, &group, opts)?;
+        }
+    }
+    Ok(result)
 }
 
 /// Summarises one per-period frame and joins its user-level columns.

@@ -102,8 +102,10 @@ fn differences(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> 
     let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else {
         return vec!["journal format".into()];
     };
+    // A setting that an older journal lacks was then at its default, null.
+    let null = serde_json::Value::Null;
     new.iter()
-        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .filter(|(k, v)| old.get(*k).unwrap_or(&null) != *v)
         .map(|(k, v)| format!("{k}: {} then, {v} now", old.get(k).unwrap_or(&serde_json::Value::Null)))
         .collect()
 }

@@ -8,6 +8,7 @@
 //! bandicoot does, and [`output`] and [`summary`] write them.
 
 pub mod antennas;
+pub mod attributes;
 pub mod batch;
 pub mod calendar;
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod options;
 pub mod output;
 pub mod progress;
 pub mod pyfmt;
+pub mod recharges;
 pub mod stats;
 pub mod summary;
 pub mod synth;

@@ -260,6 +260,47 @@ pub fn parse_csv(bytes: Vec<u8>, path: &Path) -> Result<DataFrame> {
     }
 }
 
+/// The line number and field count of each non-blank data row (after the
+/// header), in the order [`parse_csv`] returns the rows, for messages that
+/// name the line of a row. Quoted fields may
+/// hold commas and line breaks, so fields are counted outside quotes.
+pub fn data_rows(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut rows = Vec::new();
+    let (mut line, mut start_line) = (1, 1);
+    let (mut fields, mut quoted, mut empty) = (1, false, true);
+    for &c in bytes {
+        match c {
+            b'"' => {
+                quoted = !quoted;
+                empty = false;
+            }
+            // A row of commas only is blank to the CSV reader too.
+            b',' if !quoted => fields += 1,
+            b'\n' => {
+                line += 1;
+                if !quoted {
+                    if !empty {
+                        rows.push((start_line, fields));
+                    }
+                    start_line = line;
+                    fields = 1;
+                    empty = true;
+                }
+            }
+            b'\r' => {}
+            _ => empty = false,
+        }
+    }
+    if !empty {
+        rows.push((start_line, fields));
+    }
+    // The first row is the header.
+    if !rows.is_empty() {
+        rows.remove(0);
+    }
+    rows
+}
+
 /// A cell's text, empty when missing.
 fn cell(c: &StringChunked, i: usize) -> &str {
     c.get(i).unwrap_or("")

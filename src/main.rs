@@ -45,9 +45,20 @@ fn plan(args: BatchArgs) -> Result<Plan> {
             return Err(anyhow!("antennas file {} does not exist", a.display()));
         }
     }
+    // Checked here because a mistyped directory would otherwise read as
+    // users without attributes or recharges.
+    for (option, dir) in [("--attributes", &args.attributes), ("--recharges", &args.recharges)] {
+        if let Some(dir) = dir {
+            if !dir.is_dir() {
+                return Err(anyhow!("{option} directory {} does not exist", dir.display()));
+            }
+        }
+    }
     Ok(Plan {
         records_dir: args.records_dir,
         antennas: args.antennas,
+        attributes: args.attributes,
+        recharges: args.recharges,
         output_dir: args.output_dir,
         options: IndicatorOptions { groupby, split_week: args.split_week, split_day: args.split_day, stats },
         formats,

@@ -39,7 +39,10 @@ pub struct Neighbours {
 
 impl Neighbours {
     pub fn new(registry: &[Indicator]) -> Neighbours {
-        Neighbours { keys: engine::indicator_columns(registry, &DEFAULT_OPTIONS), cache: HashMap::new() }
+        Neighbours {
+            keys: engine::indicator_columns(registry, &DEFAULT_OPTIONS, false),
+            cache: HashMap::new(),
+        }
     }
 
     /// The flattened indicator keys, in the reference's order.
@@ -109,7 +112,7 @@ impl Neighbours {
             return Ok(());
         }
 
-        let df = engine::compute(engine::stack(frames)?, registry, &DEFAULT_OPTIONS)
+        let df = engine::compute(engine::stack(frames)?, None, registry, &DEFAULT_OPTIONS)
             .context("computing the indicators that assortativity compares")?;
         let users: Vec<u32> = df.column("user")?.u32()?.into_no_null_iter().collect();
         if users.len() != numbered.len() {

@@ -9,12 +9,14 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
+use crate::attributes::{load_attributes, Attributes};
 use crate::load::{self, Interaction, LoadSpec, Loaded, UserFile};
 use crate::neighbours::Neighbours;
 use crate::options::GroupBy;
@@ -34,6 +36,9 @@ pub struct NetworkRun {
     index: PopulationIndex,
     files: Vec<UserFile>,
     neighbours: Neighbours,
+    /// The attributes directory, and the attributes read from it so far.
+    attributes_dir: Option<PathBuf>,
+    attributes: HashMap<u32, Attributes>,
 }
 
 impl NetworkRun {
@@ -41,6 +46,7 @@ impl NetworkRun {
     pub fn read(
         files: Vec<UserFile>,
         antennas: Option<&Antennas>,
+        attributes_dir: Option<&Path>,
         registry: &[Indicator],
         threads: usize,
     ) -> Result<NetworkRun> {
@@ -55,7 +61,13 @@ impl NetworkRun {
             index.t.len(),
             started.elapsed().as_secs_f64()
         );
-        Ok(NetworkRun { index, files, neighbours: Neighbours::new(registry) })
+        Ok(NetworkRun {
+            index,
+            files,
+            neighbours: Neighbours::new(registry),
+            attributes_dir: attributes_dir.map(Path::to_path_buf),
+            attributes: HashMap::new(),
+        })
     }
 
     /// The network of the user `id`, unless its file could not be read.
@@ -76,6 +88,16 @@ impl NetworkRun {
         for ego in egos {
             wanted.push((ego.user, &ego.keep));
             wanted.extend(ego.neighbours.iter().map(|(user, keep)| (*user, keep.as_slice())));
+        }
+
+        // A neighbour whose attributes file is malformed has no attributes
+        // here; it fails on its own when its turn comes.
+        if let Some(dir) = &self.attributes_dir {
+            for &(user, _) in &wanted {
+                if let std::collections::hash_map::Entry::Vacant(slot) = self.attributes.entry(user) {
+                    slot.insert(load_attributes(dir, &self.files[user as usize].id).unwrap_or_default());
+                }
+            }
         }
         self.neighbours.prepare(&wanted, &self.files, antennas, registry, threads)
     }
@@ -109,10 +131,19 @@ impl NetworkRun {
         let entries = [
             ("clustering_coefficient_unweighted", ego.clustering_unweighted.clone()),
             ("clustering_coefficient_weighted", ego.clustering_weighted.clone()),
-            ("assortativity_attributes", Value::map()),
+            ("assortativity_attributes", self.attribute_assortativity(ego)),
             ("assortativity_indicators", assortativity(self.neighbours.keys(), &own, &others)),
         ];
         root.splice(at..at, entries.map(|(k, v)| (k.to_string(), v)));
+    }
+}
+
+impl NetworkRun {
+    fn attribute_assortativity(&self, ego: &EgoNetwork) -> Value {
+        let none = Attributes::new();
+        let of = |user: u32| self.attributes.get(&user).unwrap_or(&none).as_slice();
+        let neighbours: Vec<&[(String, String)]> = ego.neighbours.iter().map(|(user, _)| of(*user)).collect();
+        attribute_assortativity(of(ego.user), &neighbours)
     }
 }
 

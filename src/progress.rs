@@ -54,6 +54,12 @@ impl Progress {
         eprintln!("{RULE}\nBandicoot Batch Processing\n{RULE}");
         eprintln!("Records path: {}", plan.records_dir.display());
         eprintln!("Antennas: {antennas}");
+        if let Some(dir) = &plan.attributes {
+            eprintln!("Attributes: {}", dir.display());
+        }
+        if let Some(dir) = &plan.recharges {
+            eprintln!("Recharges: {}", dir.display());
+        }
         eprintln!("Output directory: {}", plan.output_dir.display());
         eprintln!("Groupby: {}", plan.options.groupby);
         eprintln!("Split week: {} | Split day: {}", plan.options.split_week, plan.options.split_day);

@@ -11,6 +11,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use crate::batch::write_atomic;
+use crate::load::parse_py_float;
 use crate::output::csv::write_csv_row;
 use crate::pyfmt::{float_repr, py_str};
 use crate::value::Value;
@@ -161,17 +162,32 @@ pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, el
 }
 
 /// mean, sample std, min, max, median and n of each numeric column with
-/// at least two values, by columnar reductions.
+/// at least two values, by columnar reductions. Text that reads as a
+/// number counts as that number, as the reference takes `float()` of every
+/// cell: attributes such as an age are text in the results.
 fn aggregate(table: &DataFrame) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let numeric: Vec<&str> = table
-        .columns()
-        .iter()
-        .filter(|c| matches!(c.dtype(), DataType::Float64 | DataType::Int64 | DataType::Boolean))
-        .map(|c| c.name().as_str())
-        .collect();
+    let mut columns = Vec::new();
+    for c in table.columns() {
+        let name = c.name().as_str();
+        match c.dtype() {
+            DataType::Float64 | DataType::Int64 | DataType::Boolean => {
+                columns.push(c.cast(&DataType::Float64)?);
+            }
+            DataType::String if name != "user_id" => {
+                let parsed: Vec<Option<f64>> = c.str()?.iter().map(|v| v.and_then(parse_py_float)).collect();
+                if parsed.iter().any(Option::is_some) {
+                    columns.push(Column::new(c.name().clone(), parsed));
+                }
+            }
+            _ => {}
+        }
+    }
+    let numeric: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
+    let values = DataFrame::new(table.height(), columns)?;
+
     let mut exprs = Vec::with_capacity(numeric.len() * 6);
     for name in &numeric {
-        let x = col(*name).cast(DataType::Float64);
+        let x = col(name.as_str());
         exprs.push(x.clone().mean().alias(format!("{name}\x1fmean")));
         exprs.push(x.clone().std(1).alias(format!("{name}\x1fstd")));
         exprs.push(x.clone().min().alias(format!("{name}\x1fmin")));
@@ -179,10 +195,10 @@ fn aggregate(table: &DataFrame) -> Result<serde_json::Map<String, serde_json::Va
         exprs.push(x.clone().median().alias(format!("{name}\x1fmedian")));
         exprs.push(x.count().cast(DataType::Float64).alias(format!("{name}\x1fn")));
     }
-    let row = table.clone().lazy().select(exprs).collect()?;
+    let row = values.lazy().select(exprs).collect()?;
 
     let mut out = serde_json::Map::new();
-    for name in numeric {
+    for name in &numeric {
         let get =
             |stat: &str| row.column(&format!("{name}\x1f{stat}")).ok().and_then(|c| c.f64().ok()?.get(0));
         let n = get("n").unwrap_or(0.0) as usize;

@@ -1554,12 +1554,16 @@ fn attributes_content(ctx: &Ctx, i: u32) -> Option<String> {
 
 /// `datetime,amount,retailer_id` rows in time order, a quarter of them with
 /// a date only; about 25% of users have no file, one has one recharge.
+/// About one user in five has its dates written without zero padding
+/// (`2014-3-5`), as in bandicoot's own sample, and some recharges have no
+/// retailer.
 fn recharges_content(ctx: &Ctx, i: u32) -> Option<(String, u32)> {
     let mut r = ctx.rng(TAG_RECHARGES, i as u64);
     let single = Some(i) == ctx.single_recharge;
     if !single && r.chance(0.25) {
         return None;
     }
+    let style = if r.chance(0.2) { DtStyle::ShortDate } else { DtStyle::Padded };
     let (lo, hi) = ctx.window(i);
     let n = if single { 1 } else { 2 + r.poisson(0.8 * (hi - lo) as f64 / 7.0) };
     const AMOUNTS: [&str; 7] = ["1", "2", "5", "10", "20", "2.5", "7.5"];
@@ -1577,10 +1581,12 @@ fn recharges_content(ctx: &Ctx, i: u32) -> Option<(String, u32)> {
     let mut buf = Vec::new();
     for (t, date_only, amount, retailer) in rows {
         buf.clear();
-        push_datetime(&mut buf, &ctx.dates, t, DtStyle::Padded);
+        push_datetime(&mut buf, &ctx.dates, t, style);
         let dt = std::str::from_utf8(&buf).expect("ascii");
-        let dt = if date_only { &dt[..10] } else { dt };
-        s.push_str(&format!("{},{},r{:03}\n", dt, amount, retailer));
+        let dt = if date_only { dt.split(' ').next().expect("a date") } else { dt };
+        // r000 stands for a recharge whose retailer was not recorded.
+        let retailer = if retailer == 0 { String::new() } else { format!("r{retailer:03}") };
+        s.push_str(&format!("{dt},{amount},{retailer}\n"));
     }
     Some((s, n))
 }
@@ -2013,7 +2019,7 @@ mod tests {
         let single = rep.single_recharge_user.clone().unwrap();
         let ones: Vec<&UserReport> = rep.per_user.iter().filter(|u| u.recharges == Some(1)).collect();
         assert!(ones.iter().any(|u| u.user == single));
-        let mut date_only = 0;
+        let (mut date_only, mut short) = (0, 0);
         for u in &rep.per_user {
             let path = dir.0.join("recharges").join(format!("{}.csv", u.user));
             assert_eq!(path.exists(), u.recharges.is_some());
@@ -2024,11 +2030,13 @@ mod tests {
                 assert_eq!(lines.len() - 1, k as usize);
                 for l in &lines[1..] {
                     let dt = l.split(',').next().unwrap();
-                    if dt.len() == 10 {
+                    if !dt.contains(' ') {
                         date_only += 1;
+                        assert!(crate::calendar::parse_py_date(dt).is_some(), "{dt}");
                     } else {
                         assert!(parse_dt(dt).is_some());
                     }
+                    short += usize::from(dt.len() < 10 || (dt.contains(' ') && dt.find(' ') < Some(10)));
                 }
             }
             let attr = dir.0.join("attributes").join(format!("{}.csv", u.user));
@@ -2039,6 +2047,7 @@ mod tests {
             }
         }
         assert!(date_only > 0);
+        assert!(short > 0);
     }
 
     #[test]

@@ -51,6 +51,10 @@ cases=(
     # Same users without an antennas file: latitude/longitude columns are
     # then the only locations (with an antennas file the reference drops them).
     'ignored_rows_no_antennas|$INPUTS/ignored_rows --groupby month --format json'
+    # The sample's recharges (dates without zero padding, an empty amount)
+    # and attributes; A has both, B neither.
+    'manual_recharges_week|$SAMPLES/manual $SAMPLES/towers.csv --attributes $SAMPLES/attributes --recharges $SAMPLES/manual/recharges --summary true'
+    'manual_recharges_none_splits|$SAMPLES/manual $SAMPLES/towers.csv --groupby none --split-week --split-day --attributes $SAMPLES/attributes --recharges $SAMPLES/manual/recharges'
 )
 
 # The committed copy of the sample user, refreshed in case the sample moved on.
