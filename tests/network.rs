@@ -217,3 +217,53 @@ fn chunks_threads_and_resumed_runs_give_the_same_files() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("network"));
 }
+
+#[test]
+fn attribute_assortativity_and_recharges_in_network_mode() {
+    let out = common::TempDir::new("network-attributes");
+    let status = run(
+        &fixture().join("records"),
+        out.path(),
+        &[
+            "--attributes",
+            fixture().join("attributes").to_str().unwrap(),
+            "--recharges",
+            fixture().join("recharges").to_str().unwrap(),
+        ],
+    );
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+
+    // e (f, 30, north) against a (f, 41, no region) and b (m, 30, north):
+    // a lacks the region, which counts as not shared (the reference fails).
+    let e = user(out.path(), "e");
+    let shares = &e["assortativity_attributes"];
+    for key in ["gender", "age", "region"] {
+        close(&shares[key], 0.5, key);
+    }
+    // a (f, 41) against e (f, 30) and b (m, 30).
+    let a = user(out.path(), "a");
+    close(&a["assortativity_attributes"]["gender"], 0.5, "a gender");
+    close(&a["assortativity_attributes"]["age"], 0.0, "a age");
+    // c has no reciprocated neighbour: no share.
+    assert_eq!(user(out.path(), "c")["assortativity_attributes"]["gender"], Value::Null);
+
+    // e has recharges; neighbours are read without them, as in the
+    // reference, so recharge indicators take no part in assortativity
+    // (the reference fails the ego instead).
+    assert!(e["amount_recharges"].is_object());
+    let compared = e["assortativity_indicators"].as_object().unwrap();
+    assert!(!compared.is_empty() && compared.keys().all(|k| !k.contains("recharges")));
+
+    // Network keys come before the attributes, as in the reference.
+    let keys: Vec<&String> = e.as_object().unwrap().keys().collect();
+    let tail: Vec<&str> = keys[keys.len() - 4..].iter().map(|k| k.as_str()).collect();
+    assert_eq!(
+        tail,
+        [
+            "clustering_coefficient_weighted",
+            "assortativity_attributes",
+            "assortativity_indicators",
+            "attributes"
+        ]
+    );
+}
