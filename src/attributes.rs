@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 
-use crate::load::{data_rows, parse_csv, read_text};
+use crate::load::{read_user_side_file, required_column};
 
 /// A user's attributes in file order. A key given twice keeps its first
 /// place and its last value, as a Python dict built from the rows does.
@@ -16,24 +16,15 @@ pub type Attributes = Vec<(String, String)>;
 /// the reference; a file that cannot be used fails the user with the file,
 /// row and column at fault.
 pub fn load_attributes(dir: &Path, user: &str) -> Result<Attributes> {
-    let path = dir.join(format!("{user}.csv"));
-    if !path.is_file() {
+    let Some((path, lines, df)) = read_user_side_file(dir, user)? else {
         return Ok(Vec::new());
-    }
-    let bytes = read_text(&path)?;
-    let lines = data_rows(&bytes);
-    let df = parse_csv(bytes, &path)?;
+    };
     if df.width() == 0 {
         return Ok(Vec::new());
     }
 
     let shown = path.display();
-    let column = |name: &str| {
-        df.column(name).ok().and_then(|c| c.str().ok()).ok_or_else(|| {
-            let header: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
-            anyhow!("{shown}: row 1: missing column '{name}' (header: {})", header.join(","))
-        })
-    };
+    let column = |name: &str| required_column(&df, &path, name);
     let keys = column("key")?;
     let values = column("value")?;
     let value_field = df.get_column_names().iter().position(|c| c.as_str() == "value").unwrap_or(0);

@@ -310,6 +310,31 @@ fn string_column<'a>(df: &'a DataFrame, name: &str) -> Option<&'a StringChunked>
     df.column(name).ok().and_then(|c| c.str().ok())
 }
 
+/// A column the file must have; the error names the file and shows its header.
+pub fn required_column<'a>(df: &'a DataFrame, path: &Path, name: &str) -> Result<&'a StringChunked> {
+    string_column(df, name).ok_or_else(|| {
+        let header: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
+        anyhow!("{}: row 1: missing column '{name}' (header: {})", path.display(), header.join(","))
+    })
+}
+
+/// A user's optional side file, `dir/<user>.csv` (attributes, recharges),
+/// parsed, with its data rows' line spans for error messages; `None` when
+/// the user has no such file.
+pub fn read_user_side_file(
+    dir: &Path,
+    user: &str,
+) -> Result<Option<(PathBuf, Vec<(usize, usize)>, DataFrame)>> {
+    let path = dir.join(format!("{user}.csv"));
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let bytes = read_text(&path)?;
+    let lines = data_rows(&bytes);
+    let df = parse_csv(bytes, &path)?;
+    Ok(Some((path, lines, df)))
+}
+
 /// Position identity: bandicoot compares positions by antenna, then location.
 #[derive(Hash, PartialEq, Eq)]
 struct PositionKey<'a> {
@@ -337,11 +362,7 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     }
     let mut cols = Vec::with_capacity(REQUIRED.len());
     for name in REQUIRED {
-        let col = string_column(&df, name).ok_or_else(|| {
-            let header: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
-            anyhow!("{path}: row 1: missing column '{name}' (header: {})", header.join(","))
-        })?;
-        cols.push(col);
+        cols.push(required_column(&df, &file.path, name)?);
     }
     let [interaction, direction, correspondent, datetime, duration] = cols[..] else { unreachable!() };
     let antenna = string_column(&df, "antenna_id");

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use polars::prelude::*;
 
 use crate::calendar::{self, SECONDS_PER_DAY};
-use crate::load::{data_rows, is_night, parse_csv, parse_py_float, period_key, read_text};
+use crate::load::{is_night, parse_py_float, period_key, read_user_side_file, required_column};
 use crate::options::GroupBy;
 
 /// One recharge: when (seconds since the epoch, midnight for a date
@@ -32,24 +32,15 @@ pub fn parse_recharge_datetime(s: &str) -> Option<i64> {
 /// the user with the row and column (the reference fails the first and
 /// silently reads the second as 0).
 pub fn load_recharges(dir: &Path, user: &str) -> Result<Vec<Recharge>> {
-    let path = dir.join(format!("{user}.csv"));
-    if !path.is_file() {
+    let Some((path, lines, df)) = read_user_side_file(dir, user)? else {
         return Ok(Vec::new());
-    }
-    let bytes = read_text(&path)?;
-    let lines = data_rows(&bytes);
-    let df = parse_csv(bytes, &path)?;
+    };
     if df.height() == 0 {
         return Ok(Vec::new());
     }
 
     let shown = path.display();
-    let column = |name: &str| {
-        df.column(name).ok().and_then(|c| c.str().ok()).ok_or_else(|| {
-            let header: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
-            anyhow!("{shown}: row 1: missing column '{name}' (header: {})", header.join(","))
-        })
-    };
+    let column = |name: &str| required_column(&df, &path, name);
     let datetimes = column("datetime")?;
     let amounts = column("amount")?;
 

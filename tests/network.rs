@@ -35,12 +35,7 @@ fn run(records: &Path, out: &Path, args: &[&str]) -> Output {
         .expect("run bandicoot")
 }
 
-fn user(out: &Path, id: &str) -> Value {
-    let text = fs::read_to_string(out.join(format!("{id}_results.json"))).unwrap();
-    serde_json::from_str::<Value>(&text).unwrap()[id].clone()
-}
-
-fn close(v: &Value, expected: f64, what: &str) {
+fn near(v: &Value, expected: f64, what: &str) {
     let got = v.as_f64().unwrap_or_else(|| panic!("{what} is {v:?}"));
     assert!((got - expected).abs() <= 1e-12, "{what}: {got} != {expected}");
 }
@@ -60,23 +55,23 @@ fn unreciprocated_records_are_removed_from_ego_and_correspondents() {
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
 
     // e keeps 8 of its 10 records: the call to c and the second call to a go.
-    let e = user(out.path(), "e");
+    let e = common::user_results(out.path(), "e");
     assert_eq!(e["reporting"]["number_of_records"], 8);
     assert_eq!(e["reporting"]["has_network"], true);
     // a loses its copy of that call (7 of 8); c loses its only call with e.
-    assert_eq!(user(out.path(), "a")["reporting"]["number_of_records"], 7);
-    assert_eq!(user(out.path(), "c")["reporting"]["number_of_records"], 1);
+    assert_eq!(common::user_results(out.path(), "a")["reporting"]["number_of_records"], 7);
+    assert_eq!(common::user_results(out.path(), "c")["reporting"]["number_of_records"], 1);
 
     // Out of network: texts to m (2) and n (1) of 6 texts; m and n of the
     // contacts a, b, m, n (c went with its call); both calls are with a.
     let r = &e["reporting"];
-    close(&r["percent_outofnetwork_texts"], 0.5, "texts");
-    close(&r["percent_outofnetwork_contacts"], 0.5, "contacts");
-    close(&r["percent_outofnetwork_calls"], 0.0, "calls");
-    close(&r["percent_outofnetwork_call_durations"], 0.0, "call durations");
+    near(&r["percent_outofnetwork_texts"], 0.5, "texts");
+    near(&r["percent_outofnetwork_contacts"], 0.5, "contacts");
+    near(&r["percent_outofnetwork_calls"], 0.0, "calls");
+    near(&r["percent_outofnetwork_call_durations"], 0.0, "call durations");
     // c's only call is with q, who has no file; c has no text: the integer 0.
-    let c = user(out.path(), "c");
-    close(&c["reporting"]["percent_outofnetwork_calls"], 1.0, "c calls");
+    let c = common::user_results(out.path(), "c");
+    near(&c["reporting"]["percent_outofnetwork_calls"], 1.0, "c calls");
     assert_eq!(c["reporting"]["percent_outofnetwork_texts"], serde_json::json!(0));
 }
 
@@ -85,11 +80,11 @@ fn clustering_follows_triangles_and_weights() {
     let out = common::TempDir::new("network");
     let status = run(&fixture().join("records"), out.path(), &[]);
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let e = user(out.path(), "e");
+    let e = common::user_results(out.path(), "e");
 
     // Undirected edges of e: a, b, m (n only one way, c removed); of the
     // pairs among them a-b and b-m close a triangle: 2 * 2 / (3 * 2).
-    close(&e["clustering_coefficient_unweighted"], 2.0 / 3.0, "unweighted");
+    near(&e["clustering_coefficient_unweighted"], 2.0 / 3.0, "unweighted");
 
     // Half-hour blocks, both ways added: e-a 2 + 1 = 3, e-b 2, e-m 2, a-b 2,
     // b-m 2; the largest weight is 3. Triangles: (3 * 2 * 2)^(1/3) / 3 and
@@ -100,7 +95,7 @@ fn clustering_follows_triangles_and_weights() {
     assert_eq!(got, 0.47660316501185146, "the reference's value, bit for bit");
 
     // c has no reciprocated contact: the integer 0, and nothing to compare.
-    let c = user(out.path(), "c");
+    let c = common::user_results(out.path(), "c");
     assert_eq!(c["clustering_coefficient_unweighted"], serde_json::json!(0));
     assert_eq!(c["clustering_coefficient_weighted"], serde_json::json!(0));
     assert_eq!(c["assortativity_indicators"], serde_json::json!({}));
@@ -112,13 +107,13 @@ fn assortativity_compares_default_indicators_of_reciprocated_neighbours() {
     // The run's options do not change what assortativity compares.
     let status = run(&fixture().join("records"), out.path(), &["--groupby", "none", "--split-week"]);
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let a = &user(out.path(), "e")["assortativity_indicators"];
+    let a = &common::user_results(out.path(), "e")["assortativity_indicators"];
 
     // Weekly texts: e 6, a 4 (its text with z stays), b 6: ((6-4)^2 + 0) / 2.
-    close(&a["number_of_interactions__allweek__allday__text__mean"], 2.0, "texts");
+    near(&a["number_of_interactions__allweek__allday__text__mean"], 2.0, "texts");
     // Weekly calls: e 2, a 3 (its unreciprocated call with e went, its call
     // to m stays); b has no call, so only a counts: (2-3)^2 / 1.
-    close(&a["number_of_interactions__allweek__allday__call__mean"], 1.0, "calls");
+    near(&a["number_of_interactions__allweek__allday__call__mean"], 1.0, "calls");
     // Keys of the default options only: no split level, no extended statistic.
     assert!(a.as_object().unwrap().keys().all(|k| !k.contains("weekday")), "{a}");
     assert!(a.get("call_duration__allweek__allday__call__median__mean").is_none());
@@ -145,10 +140,10 @@ fn unreadable_and_foreign_correspondents_are_outside_the_network() {
     assert!(stderr.contains("Warning: d is outside every network"), "{stderr}");
 
     // e is computed: its texts to d and ../records/a count as out of network.
-    let e = user(&out, "e");
+    let e = common::user_results(&out, "e");
     assert_eq!(e["reporting"]["number_of_records"], 10);
-    close(&e["reporting"]["percent_outofnetwork_texts"], 5.0 / 8.0, "texts");
-    close(&e["reporting"]["percent_outofnetwork_contacts"], 4.0 / 6.0, "contacts");
+    near(&e["reporting"]["percent_outofnetwork_texts"], 5.0 / 8.0, "texts");
+    near(&e["reporting"]["percent_outofnetwork_contacts"], 4.0 / 6.0, "contacts");
     let errors = fs::read_to_string(out.join("_errors.json")).unwrap();
     assert!(errors.contains("\"d\"") && errors.contains("direction"), "{errors}");
 }
@@ -235,17 +230,17 @@ fn attribute_assortativity_and_recharges_in_network_mode() {
 
     // e (f, 30, north) against a (f, 41, no region) and b (m, 30, north):
     // a lacks the region, which counts as not shared (the reference fails).
-    let e = user(out.path(), "e");
+    let e = common::user_results(out.path(), "e");
     let shares = &e["assortativity_attributes"];
     for key in ["gender", "age", "region"] {
-        close(&shares[key], 0.5, key);
+        near(&shares[key], 0.5, key);
     }
     // a (f, 41) against e (f, 30) and b (m, 30).
-    let a = user(out.path(), "a");
-    close(&a["assortativity_attributes"]["gender"], 0.5, "a gender");
-    close(&a["assortativity_attributes"]["age"], 0.0, "a age");
+    let a = common::user_results(out.path(), "a");
+    near(&a["assortativity_attributes"]["gender"], 0.5, "a gender");
+    near(&a["assortativity_attributes"]["age"], 0.0, "a age");
     // c has no reciprocated neighbour: no share.
-    assert_eq!(user(out.path(), "c")["assortativity_attributes"]["gender"], Value::Null);
+    assert_eq!(common::user_results(out.path(), "c")["assortativity_attributes"]["gender"], Value::Null);
 
     // e has recharges; neighbours are read without them, as in the
     // reference, so recharge indicators take no part in assortativity

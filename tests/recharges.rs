@@ -45,22 +45,7 @@ fn results(user: &str, args: &[&str]) -> Value {
     let status = run(out.path(), args);
     // badr and bada fail: the run says so in its status.
     assert_eq!(status.status.code(), Some(1), "{}", String::from_utf8_lossy(&status.stderr));
-    read(out.path(), user)
-}
-
-fn read(dir: &Path, user: &str) -> Value {
-    let text = std::fs::read_to_string(dir.join(format!("{user}_results.json"))).unwrap();
-    let all: Value = serde_json::from_str(&text).unwrap();
-    all[user].clone()
-}
-
-fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
-    path.split('/').fold(v, |node, key| &node[key])
-}
-
-fn close(v: &Value, path: &str, expected: f64) {
-    let got = at(v, path).as_f64().unwrap_or_else(|| panic!("{path} is {:?}", at(v, path)));
-    assert!((got - expected).abs() <= 1e-9 * expected.abs().max(1.0), "{path}: {got} != {expected}");
+    common::user_results(out.path(), user)
 }
 
 #[test]
@@ -69,35 +54,35 @@ fn each_recharge_indicator_without_grouping() {
     let all = "allweek/allday";
 
     // Amounts 10, 5, 5, 20, 0: mean 8, variance (4+9+9+144+64)/5 = 46.
-    close(&r, &format!("amount_recharges/{all}/mean"), 8.0);
-    close(&r, &format!("amount_recharges/{all}/std"), 46f64.sqrt());
-    close(&r, &format!("amount_recharges/{all}/median"), 5.0);
-    close(&r, &format!("amount_recharges/{all}/min"), 0.0);
-    close(&r, &format!("amount_recharges/{all}/max"), 20.0);
+    common::close(&r, &format!("amount_recharges/{all}/mean"), 8.0);
+    common::close(&r, &format!("amount_recharges/{all}/std"), 46f64.sqrt());
+    common::close(&r, &format!("amount_recharges/{all}/median"), 5.0);
+    common::close(&r, &format!("amount_recharges/{all}/min"), 0.0);
+    common::close(&r, &format!("amount_recharges/{all}/max"), 20.0);
 
     // Gaps in seconds: 15 h, 20 h, 3 days 16 h, 3 days 12 h.
-    close(&r, &format!("interevent_time_recharges/{all}/mean"), 186_300.0);
-    close(&r, &format!("interevent_time_recharges/{all}/median"), 187_200.0);
-    close(&r, &format!("interevent_time_recharges/{all}/min"), 54_000.0);
-    close(&r, &format!("interevent_time_recharges/{all}/max"), 316_800.0);
+    common::close(&r, &format!("interevent_time_recharges/{all}/mean"), 186_300.0);
+    common::close(&r, &format!("interevent_time_recharges/{all}/median"), 187_200.0);
+    common::close(&r, &format!("interevent_time_recharges/{all}/min"), 54_000.0);
+    common::close(&r, &format!("interevent_time_recharges/{all}/max"), 316_800.0);
 
     // 20, 10, 5 of 40 first reach 80% (32): 3 of 5.
-    close(&r, &format!("percent_pareto_recharges/{all}"), 0.6);
-    assert_eq!(at(&r, &format!("number_of_recharges/{all}")), 5);
+    common::close(&r, &format!("percent_pareto_recharges/{all}"), 0.6);
+    assert_eq!(common::at(&r, &format!("number_of_recharges/{all}")), 5);
 
     // Half of 5 (Tue 20:00, then Saturday) and of 20 (Saturday, then the
     // next Wednesday); the other gaps are under a day.
-    assert_eq!(at(&r, "average_balance_recharges"), 12.5);
+    assert_eq!(common::at(&r, "average_balance_recharges"), 12.5);
 
     // Weekday nights: Tue 00:00 (5), Tue 20:00 (5), Wed 00:00 (0).
-    assert_eq!(at(&r, "number_of_recharges/weekday/night"), 3);
-    close(&r, "amount_recharges/weekday/night/mean", 10.0 / 3.0);
-    close(&r, "interevent_time_recharges/weekday/night/mean", (72_000.0 + 619_200.0) / 2.0);
-    close(&r, "percent_pareto_recharges/weekday/night", 2.0 / 3.0);
+    assert_eq!(common::at(&r, "number_of_recharges/weekday/night"), 3);
+    common::close(&r, "amount_recharges/weekday/night/mean", 10.0 / 3.0);
+    common::close(&r, "interevent_time_recharges/weekday/night/mean", (72_000.0 + 619_200.0) / 2.0);
+    common::close(&r, "percent_pareto_recharges/weekday/night", 2.0 / 3.0);
     // Weekend nights: none.
-    assert!(at(&r, "number_of_recharges/weekend/night").is_null());
-    assert!(at(&r, "percent_pareto_recharges/weekend/night").is_null());
-    assert!(at(&r, "amount_recharges/weekend/night/mean").is_null());
+    assert!(common::at(&r, "number_of_recharges/weekend/night").is_null());
+    assert!(common::at(&r, "percent_pareto_recharges/weekend/night").is_null());
+    assert!(common::at(&r, "amount_recharges/weekend/night/mean").is_null());
 }
 
 #[test]
@@ -105,36 +90,36 @@ fn recharges_grouped_by_their_own_weeks() {
     let r = results("r", &["--split-week", "--split-day"]);
 
     // Week 1: 10, 5, 5, 20; week 2: 0.
-    close(&r, "number_of_recharges/allweek/allday/mean", 2.5);
-    close(&r, "number_of_recharges/allweek/allday/std", 1.5);
-    close(&r, "amount_recharges/allweek/allday/mean/mean", 5.0);
-    close(&r, "amount_recharges/allweek/allday/mean/std", 5.0);
+    common::close(&r, "number_of_recharges/allweek/allday/mean", 2.5);
+    common::close(&r, "number_of_recharges/allweek/allday/std", 1.5);
+    common::close(&r, "amount_recharges/allweek/allday/mean/mean", 5.0);
+    common::close(&r, "amount_recharges/allweek/allday/mean/std", 5.0);
     // Gaps only within week 1 (a week with one recharge has none).
-    close(&r, "interevent_time_recharges/allweek/allday/mean/mean", 147_600.0);
-    close(&r, "interevent_time_recharges/allweek/allday/mean/std", 0.0);
+    common::close(&r, "interevent_time_recharges/allweek/allday/mean/mean", 147_600.0);
+    common::close(&r, "interevent_time_recharges/allweek/allday/mean/std", 0.0);
     // Week 1: 20, 10, 5 of 40 (3 of 4); week 2: 0 of 0 (1 of 1).
-    close(&r, "percent_pareto_recharges/allweek/allday/mean", 0.875);
-    close(&r, "percent_pareto_recharges/allweek/allday/std", 0.125);
+    common::close(&r, "percent_pareto_recharges/allweek/allday/mean", 0.875);
+    common::close(&r, "percent_pareto_recharges/allweek/allday/std", 0.125);
     // Not grouped.
-    assert_eq!(at(&r, "average_balance_recharges"), 12.5);
+    assert_eq!(common::at(&r, "average_balance_recharges"), 12.5);
 
     // Weekday nights: 5, 5 in week 1, 0 in week 2.
-    close(&r, "number_of_recharges/weekday/night/mean", 1.5);
-    close(&r, "percent_pareto_recharges/weekday/night/mean", 1.0);
-    close(&r, "interevent_time_recharges/weekday/night/mean/mean", 72_000.0);
-    assert!(at(&r, "number_of_recharges/weekend/night/mean").is_null());
+    common::close(&r, "number_of_recharges/weekday/night/mean", 1.5);
+    common::close(&r, "percent_pareto_recharges/weekday/night/mean", 1.0);
+    common::close(&r, "interevent_time_recharges/weekday/night/mean/mean", 72_000.0);
+    assert!(common::at(&r, "number_of_recharges/weekend/night/mean").is_null());
 }
 
 #[test]
 fn reporting_and_attributes() {
     let r = results("r", &["--groupby", "none"]);
-    assert_eq!(at(&r, "reporting/number_of_recharges"), 5);
-    assert_eq!(at(&r, "reporting/has_recharges"), true);
-    assert_eq!(at(&r, "reporting/has_attributes"), true);
+    assert_eq!(common::at(&r, "reporting/number_of_recharges"), 5);
+    assert_eq!(common::at(&r, "reporting/has_recharges"), true);
+    assert_eq!(common::at(&r, "reporting/has_attributes"), true);
     let recharges_dir = fixture().join("recharges").display().to_string();
     let attributes_dir = fixture().join("attributes").display().to_string();
-    assert_eq!(at(&r, "reporting/recharges_path"), recharges_dir.as_str());
-    assert_eq!(at(&r, "reporting/attributes_path"), attributes_dir.as_str());
+    assert_eq!(common::at(&r, "reporting/recharges_path"), recharges_dir.as_str());
+    assert_eq!(common::at(&r, "reporting/attributes_path"), attributes_dir.as_str());
 
     // Text values in file order; `age` keeps its place and its last value.
     assert_eq!(r["attributes"], serde_json::json!({"gender": "female", "age": "43", "plan": "prepaid"}));
@@ -160,14 +145,14 @@ fn users_without_recharges_or_attributes_have_no_such_keys() {
     let out = common::TempDir::new("recharges-none");
     run(out.path(), &["--groupby", "none"]);
     for user in ["none", "empty"] {
-        let u = read(out.path(), user);
-        assert_eq!(at(&u, "reporting/number_of_recharges"), 0);
-        assert_eq!(at(&u, "reporting/has_recharges"), false);
-        assert_eq!(at(&u, "reporting/has_attributes"), false);
+        let u = common::user_results(out.path(), user);
+        assert_eq!(common::at(&u, "reporting/number_of_recharges"), 0);
+        assert_eq!(common::at(&u, "reporting/has_recharges"), false);
+        assert_eq!(common::at(&u, "reporting/has_attributes"), false);
         let keys: Vec<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys.last(), Some(&"churn_rate"), "{user}");
         // Indicators of the records are there as for anyone.
-        assert_eq!(at(&u, "number_of_interactions/allweek/allday/call"), 2);
+        assert_eq!(common::at(&u, "number_of_interactions/allweek/allday/call"), 2);
     }
     // The per-user CSV has no recharge column either.
     let csv = std::fs::read_to_string(out.path().join("none_results.csv")).unwrap();
@@ -179,28 +164,28 @@ fn users_without_recharges_or_attributes_have_no_such_keys() {
 fn a_single_recharge_or_one_day_of_them_has_no_average_balance() {
     // The reference divides by zero for both users and fails them.
     let one = results("one", &["--groupby", "none"]);
-    assert!(at(&one, "average_balance_recharges").is_null());
-    close(&one, "amount_recharges/allweek/allday/mean", 7.5);
-    close(&one, "amount_recharges/allweek/allday/std", 0.0);
-    assert_eq!(at(&one, "amount_recharges/allweek/allday/kurtosis"), 0);
-    assert!(at(&one, "interevent_time_recharges/allweek/allday/mean").is_null());
-    close(&one, "percent_pareto_recharges/allweek/allday", 1.0);
-    assert_eq!(at(&one, "number_of_recharges/allweek/allday"), 1);
+    assert!(common::at(&one, "average_balance_recharges").is_null());
+    common::close(&one, "amount_recharges/allweek/allday/mean", 7.5);
+    common::close(&one, "amount_recharges/allweek/allday/std", 0.0);
+    assert_eq!(common::at(&one, "amount_recharges/allweek/allday/kurtosis"), 0);
+    assert!(common::at(&one, "interevent_time_recharges/allweek/allday/mean").is_null());
+    common::close(&one, "percent_pareto_recharges/allweek/allday", 1.0);
+    assert_eq!(common::at(&one, "number_of_recharges/allweek/allday"), 1);
     assert_eq!(one["attributes"], serde_json::json!({"age": "30"}));
 
     // 00:00 (3), 08:00 (4), 23:59:59 (2): under a day from first to last.
     let same = results("sameday", &["--groupby", "none"]);
-    assert!(at(&same, "average_balance_recharges").is_null());
-    close(&same, "amount_recharges/allweek/allday/mean", 3.0);
-    close(&same, "interevent_time_recharges/allweek/allday/mean", 43_199.5);
-    close(&same, "interevent_time_recharges/allweek/allday/max", 57_599.0);
-    close(&same, "percent_pareto_recharges/allweek/allday", 1.0);
-    assert_eq!(at(&same, "number_of_recharges/allweek/allday"), 3);
+    assert!(common::at(&same, "average_balance_recharges").is_null());
+    common::close(&same, "amount_recharges/allweek/allday/mean", 3.0);
+    common::close(&same, "interevent_time_recharges/allweek/allday/mean", 43_199.5);
+    common::close(&same, "interevent_time_recharges/allweek/allday/max", 57_599.0);
+    common::close(&same, "percent_pareto_recharges/allweek/allday", 1.0);
+    assert_eq!(common::at(&same, "number_of_recharges/allweek/allday"), 3);
 
     // With grouping too; null in the per-user CSV is an empty cell.
     let week = results("one", &[]);
-    assert!(at(&week, "average_balance_recharges").is_null());
-    close(&week, "number_of_recharges/allweek/allday/mean", 1.0);
+    assert!(common::at(&week, "average_balance_recharges").is_null());
+    common::close(&week, "number_of_recharges/allweek/allday/mean", 1.0);
 }
 
 #[test]
@@ -311,7 +296,7 @@ fn summary_counts_numeric_attributes_as_numbers() {
     assert!(stats["indicators"].get("attributes__gender").is_none());
     // average_balance_recharges: only r has one.
     assert!(stats["indicators"].get("average_balance_recharges").is_none());
-    close(&stats["indicators"]["number_of_recharges__allweek__allday__mean"], "n", 3.0);
+    common::close(&stats["indicators"]["number_of_recharges__allweek__allday__mean"], "n", 3.0);
 }
 
 #[test]

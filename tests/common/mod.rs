@@ -942,3 +942,21 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
         })
         .collect()
 }
+
+/// One user's results, from `<user>_results.json` in `dir`.
+pub fn user_results(dir: &Path, user: &str) -> Value {
+    let text = fs::read_to_string(dir.join(format!("{user}_results.json"))).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    all[user].clone()
+}
+
+/// The value at a `/`-separated path.
+pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('/').fold(v, |node, key| &node[key])
+}
+
+/// Asserts that the number at `path` is `expected`, to 1e-9 relative.
+pub fn close(v: &Value, path: &str, expected: f64) {
+    let got = at(v, path).as_f64().unwrap_or_else(|| panic!("{path} is {:?}", at(v, path)));
+    assert!((got - expected).abs() <= 1e-9 * expected.abs().max(1.0), "{path}: {got} != {expected}");
+}
