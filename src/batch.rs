@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
@@ -299,6 +300,7 @@ fn process_chunk(
     let mut frames = Vec::new();
     let mut members: Vec<(usize, load::UserMeta, UserExtras)> = Vec::new();
     let mut recharges: Vec<(u32, Vec<Recharge>)> = Vec::new();
+    let mut ego_frames: Vec<(usize, DataFrame)> = Vec::new();
     let mut results: Vec<UserResult> = Vec::with_capacity(chunk.len());
     for (i, l) in loaded.into_iter().enumerate() {
         match l {
@@ -308,6 +310,10 @@ fn process_chunk(
                 recharges: r,
             }) => {
                 let user = members.len() as u32;
+                // An ego's frame also serves assortativity (a cheap copy).
+                if network.is_some() && egos[i].is_some() {
+                    ego_frames.push((i, frame.clone()));
+                }
                 frames.push(frame);
                 members.push((i, meta, extras));
                 if !r.is_empty() {
@@ -335,10 +341,12 @@ fn process_chunk(
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
     if let Some(net) = network.as_mut() {
-        let members: Vec<&EgoNetwork> = members.iter().filter_map(|(i, ..)| egos[*i].as_ref()).collect();
-        net.prepare(&members, antennas, registry, plan.threads)?;
+        let with_frames: Vec<(&EgoNetwork, &DataFrame)> =
+            ego_frames.iter().filter_map(|(i, frame)| Some((egos[*i].as_ref()?, frame))).collect();
+        net.prepare(&with_frames, antennas, registry, plan.threads)?;
     }
     let network = network.as_deref();
+    let t3 = Instant::now();
 
     let written: Vec<(usize, UserResult)> = rows
         .users()
@@ -366,11 +374,12 @@ fn process_chunk(
     }
     if plan.verbose {
         eprintln!(
-            "    chunk of {} users: load {:.2}s, indicators {:.2}s, write {:.2}s",
+            "    chunk of {} users: load {:.2}s, indicators {:.2}s, network {:.2}s, write {:.2}s",
             chunk.len(),
             (t1 - t0).as_secs_f64(),
             (t2 - t1).as_secs_f64(),
-            t2.elapsed().as_secs_f64()
+            (t3 - t2).as_secs_f64(),
+            t3.elapsed().as_secs_f64()
         );
     }
     Ok(results)

@@ -29,6 +29,15 @@ const SLICE: usize = 1000;
 /// A user with the ranks of the records it lost.
 type RecordSet = (u32, Vec<u32>);
 
+/// A record set that assortativity needs: a user, the records it keeps,
+/// and its frame when the caller has already loaded exactly those records
+/// (an ego of the chunk), which spares reading the file again.
+pub struct Wanted<'a> {
+    pub user: u32,
+    pub keep: &'a [bool],
+    pub frame: Option<&'a DataFrame>,
+}
+
 /// Indicator values in the order of [`Neighbours::keys`].
 pub type Values = Arc<Vec<Option<f64>>>;
 
@@ -60,18 +69,18 @@ impl Neighbours {
     /// `wanted` that is not known yet. `files[u]` is user `u`'s file.
     pub fn prepare(
         &mut self,
-        wanted: &[(u32, &[bool])],
+        wanted: &[Wanted],
         files: &[UserFile],
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
     ) -> Result<()> {
-        let mut todo: Vec<(RecordSet, &[bool])> = Vec::new();
+        let mut todo: Vec<(RecordSet, &Wanted)> = Vec::new();
         let mut queued = std::collections::HashSet::new();
-        for &(user, keep) in wanted {
-            let set = record_set(user, keep);
+        for item in wanted {
+            let set = record_set(item.user, item.keep);
             if !self.cache.contains_key(&set) && queued.insert(set.clone()) {
-                todo.push((set, keep));
+                todo.push((set, item));
             }
         }
 
@@ -84,26 +93,32 @@ impl Neighbours {
 
     fn compute(
         &mut self,
-        todo: &[(RecordSet, &[bool])],
+        todo: &[(RecordSet, &Wanted)],
         files: &[UserFile],
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
     ) -> Result<()> {
-        let loaded = workers::map(todo, threads, |((user, _), keep)| {
-            let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: Some(keep) };
-            load::load_user_with(&files[*user as usize], &spec)
+        let loaded = workers::map(todo, threads, |(_, item)| -> Result<Option<DataFrame>> {
+            if let Some(frame) = item.frame {
+                return with_week_periods(frame).map(Some);
+            }
+            let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: Some(item.keep) };
+            Ok(match load::load_user_with(&files[item.user as usize], &spec)? {
+                Loaded::Records(records) => Some(records.frame),
+                Loaded::Empty => None,
+            })
         });
         let mut frames = Vec::new();
         let mut numbered = Vec::new();
         for ((set, _), result) in todo.iter().zip(loaded) {
             match result? {
-                Loaded::Records(records) => {
-                    frames.push(records.frame);
+                Some(frame) => {
+                    frames.push(frame);
                     numbered.push(set.clone());
                 }
                 // No record left: every indicator is missing.
-                Loaded::Empty => {
+                None => {
                     self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));
                 }
             }
@@ -129,6 +144,16 @@ impl Neighbours {
         }
         Ok(())
     }
+}
+
+/// A frame loaded for the run's grouping, with the weekly periods of the
+/// default options instead: no other column depends on the grouping.
+fn with_week_periods(frame: &DataFrame) -> Result<DataFrame> {
+    let periods: Vec<i64> =
+        frame.column("t")?.i64()?.into_no_null_iter().map(|t| load::period_key(GroupBy::Week, t)).collect();
+    let mut frame = frame.clone();
+    frame.with_column(Column::new("period".into(), periods))?;
+    Ok(frame)
 }
 
 fn record_set(user: u32, keep: &[bool]) -> RecordSet {

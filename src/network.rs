@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
+use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::attributes::{load_attributes, Attributes};
 use crate::load::{self, Interaction, LoadSpec, Loaded, UserFile};
-use crate::neighbours::Neighbours;
+use crate::neighbours::{Neighbours, Wanted};
 use crate::options::GroupBy;
 use crate::queries::Indicator;
 use crate::value::Value;
@@ -76,26 +77,31 @@ impl NetworkRun {
         self.index.readable[user as usize].then(|| self.index.ego(user))
     }
 
-    /// Computes the indicator values that the assortativity of `egos` needs.
+    /// Computes the indicator values that the assortativity of `egos` needs;
+    /// each ego comes with the frame of its kept records.
     pub fn prepare(
         &mut self,
-        egos: &[&EgoNetwork],
+        egos: &[(&EgoNetwork, &DataFrame)],
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
     ) -> Result<()> {
-        let mut wanted: Vec<(u32, &[bool])> = Vec::new();
-        for ego in egos {
-            wanted.push((ego.user, &ego.keep));
-            wanted.extend(ego.neighbours.iter().map(|(user, keep)| (*user, keep.as_slice())));
+        let mut wanted: Vec<Wanted> = Vec::new();
+        for &(ego, frame) in egos {
+            wanted.push(Wanted { user: ego.user, keep: &ego.keep, frame: Some(frame) });
+            wanted.extend(ego.neighbours.iter().map(|(user, keep)| Wanted {
+                user: *user,
+                keep,
+                frame: None,
+            }));
         }
 
         // A neighbour whose attributes file is malformed has no attributes
         // here; it fails on its own when its turn comes.
         if let Some(dir) = &self.attributes_dir {
-            for &(user, _) in &wanted {
-                if let std::collections::hash_map::Entry::Vacant(slot) = self.attributes.entry(user) {
-                    slot.insert(load_attributes(dir, &self.files[user as usize].id).unwrap_or_default());
+            for item in &wanted {
+                if let std::collections::hash_map::Entry::Vacant(slot) = self.attributes.entry(item.user) {
+                    slot.insert(load_attributes(dir, &self.files[item.user as usize].id).unwrap_or_default());
                 }
             }
         }
@@ -136,9 +142,8 @@ impl NetworkRun {
         ];
         root.splice(at..at, entries.map(|(k, v)| (k.to_string(), v)));
     }
-}
 
-impl NetworkRun {
+    /// `assortativity_attributes`: attributes read by [`NetworkRun::prepare`].
     fn attribute_assortativity(&self, ego: &EgoNetwork) -> Value {
         let none = Attributes::new();
         let of = |user: u32| self.attributes.get(&user).unwrap_or(&none).as_slice();
@@ -206,14 +211,18 @@ impl PopulationIndex {
         for slice in files.chunks(1024) {
             let loaded = workers::map(slice, threads, |f| load::load_user_with(f, &spec));
             for (file, result) in slice.iter().zip(loaded) {
-                match result {
+                let readable = match result {
                     Ok(Loaded::Records(user)) => {
-                        index.append(&user.frame, user.links.expect("links were asked for"), &mut lookup)?
+                        index.append(&user.frame, user.links.expect("links were asked for"), &mut lookup)?;
+                        true
                     }
-                    Ok(Loaded::Empty) => {}
-                    Err(e) => unreadable.push(Unreadable { user: file.id.clone(), error: format!("{e:#}") }),
-                }
-                index.readable.push(!unreadable.last().is_some_and(|u| u.user == file.id));
+                    Ok(Loaded::Empty) => true,
+                    Err(e) => {
+                        unreadable.push(Unreadable { user: file.id.clone(), error: format!("{e:#}") });
+                        false
+                    }
+                };
+                index.readable.push(readable);
                 index.offsets.push(index.t.len());
             }
         }
@@ -223,7 +232,7 @@ impl PopulationIndex {
 
     fn append(
         &mut self,
-        frame: &polars::prelude::DataFrame,
+        frame: &DataFrame,
         links: load::Links,
         lookup: &mut HashMap<String, u32>,
     ) -> Result<()> {
