@@ -3,13 +3,16 @@
 //! that says which indicators a run computes and in which order they are
 //! reported.
 //!
-//! An indicator is an aggregation evaluated once per user and period, in
-//! a group-by over the rows of one [`Level`]. A scalar gives one value per
-//! period; a distribution gives the list of values whose summary statistics
-//! the engine reports. Across periods, the engine reports mean and std.
+//! An indicator is evaluated once per user and period: the individual
+//! family as a function of the period's records (an
+//! [`individual::Period`]), the spatial and recharge families as Polars
+//! aggregations in a group-by over the rows of their [`Level`]. A scalar
+//! gives one value per period; a distribution gives the values whose
+//! summary statistics the engine reports. Across periods, the engine
+//! reports mean and std.
 //!
-//! To add an indicator: write its expression in the family module, then
-//! add one [`Indicator`] line to that module's list.
+//! To add an indicator: write its function or expression in the family
+//! module, then add one [`Indicator`] line to that module's list.
 
 pub mod individual;
 pub mod recharges;
@@ -39,20 +42,25 @@ impl Interaction {
 /// The rows an indicator aggregates, per user and period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
-    /// One row per record, sorted by time, with the columns of
-    /// [`individual::record_features`].
+    /// The records of one interaction set: an [`individual::Period`].
     Records,
-    /// One row per contact: `n` interactions, `n_out` outgoing, `dur` call
-    /// seconds, `total` interactions of the period, `first` (first record).
-    Contacts,
-    /// One row per text conversation: `first_out`, `has_out`.
-    Conversations,
     /// One row per position of the half-hour-binned positions: `n` bins,
     /// `lat`, `lon`, and `home` (true at the user's home, null without one).
     Places,
     /// One row per recharge, sorted by time, with `amount` and the columns
     /// of [`recharges::recharge_features`].
     Recharges,
+}
+
+/// How an indicator is evaluated per user and period.
+#[derive(Clone, Copy)]
+pub enum Compute {
+    /// A Polars aggregation over the rows of the indicator's level.
+    Expr(fn() -> Expr),
+    /// A number from one period of records.
+    Scalar(fn(&individual::Period) -> Option<f64>),
+    /// The values of a distribution from one period of records.
+    Values(fn(&individual::Period, &mut Vec<f64>)),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,11 +80,8 @@ pub struct Indicator {
     /// The interaction keys it is reported under; empty for the spatial
     /// family, which has no interaction key.
     pub interactions: &'static [Interaction],
-    /// The per-period aggregation.
-    pub expr: fn() -> Expr,
-    /// The value of a period with records but no row at this level
-    /// (a period with calls only has no text conversation); `None` is null.
-    pub empty: Option<f64>,
+    /// The per-period evaluation.
+    pub compute: Compute,
     /// Whether a single period's value is an integer count.
     pub integer: bool,
 }

@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use super::{Indicator, Level, Shape};
+use super::{Compute, Indicator, Level, Shape};
 use crate::calendar::SECONDS_PER_DAY;
 use crate::recharges::Recharge;
 
@@ -13,8 +13,14 @@ use crate::recharges::Recharge;
 /// user and time: `gap`, the seconds since the previous recharge of the
 /// same period (null for the first).
 pub fn recharge_features(recharges: LazyFrame) -> LazyFrame {
-    // The same gaps as between records.
-    super::individual::record_features(recharges)
+    let same_period =
+        col("user").eq(col("user").shift(lit(1))).and(col("period").eq(col("period").shift(lit(1))));
+    recharges.with_column(
+        when(same_period)
+            .then((col("t") - col("t").shift(lit(1))).cast(DataType::Float64))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("gap"),
+    )
 }
 
 fn amount_recharges() -> Expr {
@@ -49,8 +55,7 @@ macro_rules! indicator {
             level: Level::Recharges,
             shape: Shape::$shape,
             interactions: &[],
-            expr: $name,
-            empty: None,
+            compute: Compute::Expr($name),
             integer: $int,
         }
     };

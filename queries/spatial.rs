@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{entropy, in_order, pareto_count, Indicator, Level, Shape};
+use super::{entropy, in_order, pareto_count, Compute, Indicator, Level, Shape};
 
 /// Mean Earth radius of the reference's great-circle distance, in km.
 const EARTH_RADIUS_KM: f64 = 6371.0;
@@ -156,8 +156,7 @@ pub fn indicators() -> Vec<Indicator> {
         level: Level::Places,
         shape: Shape::Scalar,
         interactions: &[],
-        expr,
-        empty: None,
+        compute: Compute::Expr(expr),
         integer,
     };
     vec![

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 
 use crate::options::{GroupBy, IndicatorOptions};
-use crate::queries::{individual, recharges, spatial, Indicator, Interaction, Level, Shape};
+use crate::periods::{self, Chunk};
+use crate::queries::{recharges, spatial, Compute, Indicator, Interaction, Level, Shape};
 use crate::stats::{self, STAT_NAMES};
 
 /// Filters of one part of the week and one part of the day.
@@ -23,14 +24,6 @@ fn combo_filter(part_of_week: &str, part_of_day: &str) -> Expr {
         _ => lit(true),
     };
     week.and(day)
-}
-
-fn interaction_filter(interaction: Interaction) -> Expr {
-    match interaction {
-        Interaction::Call => col("kind").eq(lit(crate::load::CALL)),
-        Interaction::Text => col("kind").eq(lit(crate::load::TEXT)),
-        Interaction::CallAndText => col("kind").lt_eq(lit(crate::load::TEXT)),
-    }
 }
 
 /// The flattened key of an indicator under one filter combination.
@@ -186,8 +179,12 @@ impl<'a> Group<'a> {
         self.indicators
             .iter()
             .filter(|(ind, _)| ind.level == level)
-            .map(|(ind, key)| {
-                let e = (ind.expr)();
+            .filter_map(|(ind, key)| match ind.compute {
+                Compute::Expr(expr) => Some((ind, key, expr)),
+                _ => None,
+            })
+            .map(|(ind, key, expr)| {
+                let e = expr();
                 let e = match (ind.shape, ind.integer) {
                     (Shape::Distribution, _) => e.cast(DataType::Float64),
                     (Shape::Scalar, true) => e.cast(DataType::Int64),
@@ -201,56 +198,6 @@ impl<'a> Group<'a> {
 
 fn keys() -> [Expr; 2] {
     [col("user"), col("period")]
-}
-
-/// Per-period values of one interaction set under one filter combination.
-fn individual_periods(filtered: &LazyFrame, interaction: Interaction, group: &Group) -> Result<LazyFrame> {
-    let records = filtered.clone().filter(interaction_filter(interaction));
-    let records = if interaction == Interaction::CallAndText {
-        individual::conversation_features(
-            records.sort(["user", "period", "corr", "idx"], SortMultipleOptions::default()),
-        )
-    } else {
-        individual::record_features(records)
-    };
-
-    let mut aggs = group.exprs(Level::Records);
-    aggs.push(len().alias("__records"));
-    let mut periods = records.clone().group_by(keys()).agg(aggs);
-
-    let contact_exprs = group.exprs(Level::Contacts);
-    if !contact_exprs.is_empty() {
-        let calls = col("kind").eq(lit(crate::load::CALL));
-        let contacts = records
-            .clone()
-            .group_by([col("user"), col("period"), col("corr")])
-            .agg([
-                len().alias("n"),
-                col("out").cast(DataType::Int64).sum().alias("n_out"),
-                when(calls).then(col("dur")).otherwise(lit(0i64)).sum().alias("dur"),
-                col("idx").min().alias("first"),
-            ])
-            .sort(["user", "period", "first"], SortMultipleOptions::default())
-            .with_column(col("n").sum().over(keys())?.alias("total"));
-        let per_period = contacts.group_by(keys()).agg(contact_exprs);
-        periods = periods.join(per_period, keys(), keys(), JoinArgs::new(JoinType::Left));
-    }
-
-    let conversation_exprs = group.exprs(Level::Conversations);
-    if !conversation_exprs.is_empty() {
-        let conversations = records
-            .filter(col("kind").eq(lit(crate::load::TEXT)))
-            .group_by([col("user"), col("period"), col("conv")])
-            .agg([col("out").first().alias("first_out"), col("out").any(true).alias("has_out")]);
-        let per_period = conversations.group_by(keys()).agg(conversation_exprs);
-        periods = periods.join(per_period, keys(), keys(), JoinArgs::new(JoinType::Left));
-        for (ind, key) in &group.indicators {
-            if let (Level::Conversations, Some(v)) = (ind.level, ind.empty) {
-                periods = periods.with_column(col(key.as_str()).fill_null(lit(v)));
-            }
-        }
-    }
-    Ok(periods)
 }
 
 /// Stacks users' frames into the input of [`compute`]: users are numbered
@@ -285,6 +232,7 @@ pub fn compute(
     registry: &[Indicator],
     opts: &IndicatorOptions,
 ) -> Result<DataFrame> {
+    let chunk = Chunk::from_frame(&records)?;
     let lf = records.lazy();
     let users = lf.clone().select([col("user")]).unique_stable(None, UniqueKeepStrategy::First);
 
@@ -311,11 +259,12 @@ pub fn compute(
                 if group.indicators.is_empty() {
                     continue;
                 }
-                let periods = individual_periods(&filtered, interaction, &group)?
-                    .collect()
-                    .map_err(anyhow::Error::from)
+                let periods = periods::evaluate(&chunk, pw, pd, interaction, &group.indicators, opts)
                     .with_context(|| format!("computing {pw}/{pd}/{} indicators", interaction.name()))?;
-                result = join_user_level(result, periods, &group, opts)?;
+                let values: Vec<String> =
+                    group.indicators.iter().flat_map(|(ind, key)| value_columns(ind, key, opts)).collect();
+                let user_level = across_periods(periods, &values, opts)?;
+                result = result.join(user_level, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
             }
 
             // The spatial family, on all records of the combination.

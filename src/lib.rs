@@ -4,7 +4,8 @@
 //! The stages, each in its own module: [`cli`] flags become a checked
 //! [`batch::Plan`]; [`load`] reads and validates each user's records into
 //! a frame; [`engine`] runs the indicator definitions of [`queries`] over
-//! the frame of a chunk of users; [`tree`] shapes each user's results as
+//! the frame of a chunk of users (the individual family through
+//! [`periods`]); [`tree`] shapes each user's results as
 //! bandicoot does, and [`output`] and [`summary`] write them.
 
 pub mod antennas;
@@ -19,6 +20,7 @@ pub mod neighbours;
 pub mod network;
 pub mod options;
 pub mod output;
+pub mod periods;
 pub mod progress;
 pub mod pyfmt;
 pub mod recharges;

@@ -1,0 +1,272 @@
+//! Evaluates the individual family in one pass over a chunk's records.
+//!
+//! The chunk is in user and time order and periods follow time, so each
+//! user's period is a run of consecutive rows, under any filter: the pass
+//! cuts the runs, derives contacts and conversations for each, and calls
+//! the indicators' functions. No hashing, gathering or per-group frame.
+
+use anyhow::Result;
+use polars::prelude::*;
+
+use crate::options::IndicatorOptions;
+use crate::queries::individual::{conversations_of, Contact, Conversation, Period, Record};
+use crate::queries::{Compute, Indicator, Interaction, Shape};
+use crate::stats::{self, STAT_NAMES};
+
+/// A chunk's records as the individual family reads them, with the keys
+/// and filters of each row.
+pub struct Chunk {
+    users: Vec<u32>,
+    periods: Vec<i64>,
+    weekend: Vec<bool>,
+    records: Vec<Record>,
+    /// One more than the largest correspondent number.
+    contacts: usize,
+}
+
+fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
+    anyhow::Context::with_context(df.column(name), || format!("chunk frame without column {name}"))
+}
+
+fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
+    Ok(column(df, name)?.bool()?.iter().map(|b| b.unwrap_or(false)).collect())
+}
+
+fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    Ok(column(df, name)?.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+impl Chunk {
+    /// Reads the columns of [`crate::engine::stack`]'s frame.
+    pub fn from_frame(df: &DataFrame) -> Result<Chunk> {
+        let users: Vec<u32> = column(df, "user")?.u32()?.iter().map(|u| u.unwrap_or(0)).collect();
+        let (t, day) = (ints(df, "t")?, ints(df, "day")?);
+        let kind: Vec<i32> = column(df, "kind")?.i32()?.iter().map(|k| k.unwrap_or(-1)).collect();
+        let (out, night) = (bools(df, "out")?, bools(df, "night")?);
+        let dur = column(df, "dur")?.i64()?;
+        let corr = column(df, "corr")?.u32()?;
+
+        let records: Vec<Record> = (0..df.height())
+            .zip(dur.iter().zip(corr.iter()))
+            .map(|(i, (dur, corr))| Record {
+                t: t[i],
+                day: day[i],
+                kind: kind[i],
+                out: out[i],
+                night: night[i],
+                dur,
+                corr,
+            })
+            .collect();
+        let contacts = records.iter().filter_map(|r| r.corr).max().map_or(0, |c| c as usize + 1);
+        Ok(Chunk { users, periods: ints(df, "period")?, weekend: bools(df, "weekend")?, records, contacts })
+    }
+}
+
+/// Whether a row passes a filter combination and an interaction set.
+fn selects(
+    part_of_week: &str,
+    part_of_day: &str,
+    interaction: Interaction,
+) -> impl Fn(bool, &Record) -> bool {
+    let (week, day) = (part_of_week.to_string(), part_of_day.to_string());
+    move |weekend, r| {
+        let week_ok = match week.as_str() {
+            "weekday" => !weekend,
+            "weekend" => weekend,
+            _ => true,
+        };
+        let day_ok = match day.as_str() {
+            "day" => !r.night,
+            "night" => r.night,
+            _ => true,
+        };
+        let kind_ok = match interaction {
+            Interaction::Call => r.kind == crate::load::CALL,
+            Interaction::Text => r.kind == crate::load::TEXT,
+            Interaction::CallAndText => r.kind == crate::load::CALL || r.kind == crate::load::TEXT,
+        };
+        week_ok && day_ok && kind_ok
+    }
+}
+
+/// The contacts of a period in order of first appearance, and the period's
+/// records grouped by contact in that order (time order within each).
+struct ContactIndex {
+    /// Slot of each correspondent number in `contacts`; `u32::MAX` if unseen.
+    slot: Vec<u32>,
+    contacts: Vec<Contact>,
+    by_contact: Vec<Record>,
+    ends: Vec<usize>,
+}
+
+impl ContactIndex {
+    fn new(size: usize) -> ContactIndex {
+        ContactIndex {
+            slot: vec![u32::MAX; size],
+            contacts: Vec::new(),
+            by_contact: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    fn build(&mut self, records: &[Record], group_records: bool) {
+        self.contacts.clear();
+        let mut slots = Vec::with_capacity(records.len());
+        for r in records {
+            let Some(c) = r.corr else {
+                slots.push(u32::MAX);
+                continue;
+            };
+            let s = &mut self.slot[c as usize];
+            if *s == u32::MAX {
+                *s = self.contacts.len() as u32;
+                self.contacts.push(Contact::default());
+            }
+            let contact = &mut self.contacts[*s as usize];
+            contact.n += 1;
+            contact.n_out += r.out as u32;
+            if r.kind == crate::load::CALL {
+                contact.dur += r.dur.unwrap_or(0);
+            }
+            slots.push(*s);
+        }
+        for r in records {
+            if let Some(c) = r.corr {
+                self.slot[c as usize] = u32::MAX;
+            }
+        }
+        if !group_records {
+            return;
+        }
+
+        // A counting sort by slot keeps time order within each contact.
+        self.ends.clear();
+        let mut next = Vec::with_capacity(self.contacts.len());
+        let mut at = 0;
+        for c in &self.contacts {
+            next.push(at);
+            at += c.n as usize;
+            self.ends.push(at);
+        }
+        self.by_contact.clear();
+        self.by_contact.resize(at, records[0]);
+        for (r, &s) in records.iter().zip(&slots) {
+            if s != u32::MAX {
+                self.by_contact[next[s as usize]] = *r;
+                next[s as usize] += 1;
+            }
+        }
+    }
+}
+
+/// Per-period values of one interaction set under one filter combination:
+/// `user`, `period`, then each indicator's value columns (a scalar's key,
+/// a distribution's `key__stat` columns), one row per period with records.
+pub fn evaluate(
+    chunk: &Chunk,
+    part_of_week: &str,
+    part_of_day: &str,
+    interaction: Interaction,
+    indicators: &[(&Indicator, String)],
+    opts: &IndicatorOptions,
+) -> Result<DataFrame> {
+    let n_stats = opts.stat_count();
+    let selected = selects(part_of_week, part_of_day, interaction);
+    let conversations = interaction == Interaction::CallAndText;
+
+    let mut out_user = Vec::new();
+    let mut out_period = Vec::new();
+    let mut values: Vec<Vec<Option<f64>>> = indicators
+        .iter()
+        .map(|(ind, _)| match ind.shape {
+            Shape::Scalar => 1,
+            Shape::Distribution => n_stats,
+        })
+        .flat_map(|width| std::iter::repeat_n(Vec::new(), width))
+        .collect();
+
+    let mut index = ContactIndex::new(chunk.contacts);
+    let mut period_records: Vec<Record> = Vec::new();
+    let (mut convs, mut delays, mut buf) = (Vec::<Conversation>::new(), Vec::new(), Vec::new());
+    let n = chunk.records.len();
+    let mut start = 0;
+    while start < n {
+        let key = (chunk.users[start], chunk.periods[start]);
+        let mut end = start;
+        period_records.clear();
+        while end < n && (chunk.users[end], chunk.periods[end]) == key {
+            if selected(chunk.weekend[end], &chunk.records[end]) {
+                period_records.push(chunk.records[end]);
+            }
+            end += 1;
+        }
+        start = end;
+        if period_records.is_empty() {
+            continue;
+        }
+
+        index.build(&period_records, conversations);
+        convs.clear();
+        delays.clear();
+        if conversations {
+            let mut from = 0;
+            for &to in &index.ends {
+                conversations_of(&index.by_contact[from..to], &mut convs, &mut delays);
+                from = to;
+            }
+        }
+        let period = Period {
+            records: &period_records,
+            contacts: &index.contacts,
+            conversations: &convs,
+            delays: &delays,
+        };
+
+        out_user.push(key.0);
+        out_period.push(key.1);
+        let mut slot = 0;
+        for (ind, _) in indicators {
+            match ind.compute {
+                Compute::Scalar(f) => {
+                    values[slot].push(f(&period));
+                    slot += 1;
+                }
+                Compute::Values(f) => {
+                    buf.clear();
+                    f(&period, &mut buf);
+                    let summary = stats::summary(&mut buf);
+                    for k in 0..n_stats {
+                        values[slot + k].push(summary.map(|s| s[k]));
+                    }
+                    slot += n_stats;
+                }
+                Compute::Expr(_) => anyhow::bail!("{} is not a function of a period's records", ind.name),
+            }
+        }
+    }
+
+    let height = out_user.len();
+    let mut columns = vec![Column::new("user".into(), out_user), Column::new("period".into(), out_period)];
+    let mut values = values.into_iter();
+    for (ind, key) in indicators {
+        match ind.shape {
+            Shape::Scalar => {
+                let v = values.next().expect("a column per scalar");
+                columns.push(match ind.integer {
+                    true => {
+                        Column::new(key.into(), v.iter().map(|x| x.map(|x| x as i64)).collect::<Vec<_>>())
+                    }
+                    false => Column::new(key.into(), v),
+                });
+            }
+            Shape::Distribution => {
+                for stat in &STAT_NAMES[..n_stats] {
+                    let v = values.next().expect("a column per statistic");
+                    columns.push(Column::new(format!("{key}__{stat}").into(), v));
+                }
+            }
+        }
+    }
+    Ok(DataFrame::new(height, columns)?)
+}
