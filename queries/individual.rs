@@ -2,34 +2,17 @@
 //!
 //! Each indicator is a function of one [`Period`]: a user's records of one
 //! period, under one filter combination and one interaction set, with the
-//! contacts and text conversations derived from them. Records come in time
-//! order, contacts in order of first appearance (the order in which the
-//! reference counts them, so sums add up in the same order), and every sum
-//! below is sequential, as Python's `sum` is.
+//! contacts and text conversations derived from them. Contacts come in
+//! order of first appearance (the order in which the reference counts
+//! them, so sums add up in the same order), and every sum below is
+//! sequential, as Python's `sum` is.
 
 use super::Interaction::{Call, CallAndText, Text};
-use super::{Compute, Indicator, Level, Shape};
+use super::{Compute, Indicator, Level, Period, Record, Shape};
 use crate::stats;
 
 /// A text conversation ends after an hour without a record with that contact.
 pub const CONVERSATION_GAP: i64 = 3600;
-
-/// One valid record, as the individual family sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct Record {
-    /// Seconds since the epoch, local time.
-    pub t: i64,
-    /// Days since the epoch, local time.
-    pub day: i64,
-    /// [`crate::load::CALL`], [`crate::load::TEXT`] or another kind.
-    pub kind: i32,
-    pub out: bool,
-    pub night: bool,
-    /// Call seconds; `None` where the file gave none.
-    pub dur: Option<i64>,
-    /// The user's number for the correspondent; `None` for other kinds.
-    pub corr: Option<u32>,
-}
 
 /// One contact of a period: interactions, outgoing ones, call seconds.
 #[derive(Debug, Clone, Copy, Default)]
@@ -45,18 +28,6 @@ pub struct Contact {
 pub struct Conversation {
     pub first_out: bool,
     pub has_out: bool,
-}
-
-/// A user's records of one period, and what the indicators derive from
-/// them. Conversations and delays are only derived for calls and texts
-/// together (the interaction set of the indicators that use them).
-pub struct Period<'a> {
-    pub records: &'a [Record],
-    pub contacts: &'a [Contact],
-    pub conversations: &'a [Conversation],
-    /// Seconds between an incoming text and the outgoing text that
-    /// directly follows it in the same conversation, when positive.
-    pub delays: &'a [f64],
 }
 
 /// Splits one contact's records, in time order, into text conversations as
@@ -231,7 +202,19 @@ mod tests {
     use crate::load::{CALL, TEXT};
 
     fn rec(t: i64, kind: i32, out: bool) -> Record {
-        Record { t, day: t / 86_400, kind, out, night: false, dur: None, corr: Some(0) }
+        Record {
+            t,
+            day: t / 86_400,
+            bin: t / 1800,
+            kind,
+            out,
+            night: false,
+            dur: None,
+            corr: Some(0),
+            pos: 0,
+            lat: None,
+            lon: None,
+        }
     }
 
     #[test]

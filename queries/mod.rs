@@ -3,10 +3,10 @@
 //! that says which indicators a run computes and in which order they are
 //! reported.
 //!
-//! An indicator is evaluated once per user and period: the individual
-//! family as a function of the period's records (an
-//! [`individual::Period`]), the spatial and recharge families as Polars
-//! aggregations in a group-by over the rows of their [`Level`]. A scalar
+//! An indicator is evaluated once per user and period: the individual and
+//! spatial families as functions of the period's records (a [`Period`]),
+//! the recharge family as Polars aggregations in a group-by over the
+//! recharges. A scalar
 //! gives one value per period; a distribution gives the values whose
 //! summary statistics the engine reports. Across periods, the engine
 //! reports mean and std.
@@ -42,14 +42,52 @@ impl Interaction {
 /// The rows an indicator aggregates, per user and period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
-    /// The records of one interaction set: an [`individual::Period`].
+    /// The records of one interaction set.
     Records,
-    /// One row per position of the half-hour-binned positions: `n` bins,
-    /// `lat`, `lon`, and `home` (true at the user's home, null without one).
+    /// The places of the half-hour-binned positions of all records.
     Places,
     /// One row per recharge, sorted by time, with `amount` and the columns
     /// of [`recharges::recharge_features`].
     Recharges,
+}
+
+/// One valid record, as the indicators of records see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Record {
+    /// Seconds since the epoch, local time.
+    pub t: i64,
+    /// Days since the epoch, local time.
+    pub day: i64,
+    /// Half hours since the epoch, local time.
+    pub bin: i64,
+    /// [`crate::load::CALL`], [`crate::load::TEXT`] or another kind.
+    pub kind: i32,
+    pub out: bool,
+    pub night: bool,
+    /// Call seconds; `None` where the file gave none.
+    pub dur: Option<i64>,
+    /// The user's number for the correspondent; `None` for other kinds.
+    pub corr: Option<u32>,
+    /// The user's number for the position (antenna and location).
+    pub pos: u32,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// A user's records of one period, in time order, and what the indicators
+/// derive from them. Each field is filled for the indicators that use it:
+/// contacts for the individual family, conversations and delays for its
+/// calls-and-texts set, places and home for the spatial family.
+pub struct Period<'a> {
+    pub records: &'a [Record],
+    pub contacts: &'a [individual::Contact],
+    pub conversations: &'a [individual::Conversation],
+    /// Seconds between an incoming text and the outgoing text that
+    /// directly follows it in the same conversation, when positive.
+    pub delays: &'a [f64],
+    pub places: &'a [spatial::Place],
+    /// The user's home position, if it has one.
+    pub home: Option<u32>,
 }
 
 /// How an indicator is evaluated per user and period.
@@ -58,9 +96,9 @@ pub enum Compute {
     /// A Polars aggregation over the rows of the indicator's level.
     Expr(fn() -> Expr),
     /// A number from one period of records.
-    Scalar(fn(&individual::Period) -> Option<f64>),
+    Scalar(fn(&Period) -> Option<f64>),
     /// The values of a distribution from one period of records.
-    Values(fn(&individual::Period, &mut Vec<f64>)),
+    Values(fn(&Period, &mut Vec<f64>)),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,27 +133,4 @@ pub fn registry() -> Vec<Indicator> {
     all.extend(spatial::indicators());
     all.extend(recharges::indicators());
     all
-}
-
-/// A column in order of first appearance (`first`): float sums then add up
-/// in one fixed order, whatever order the group-by gathered the rows in.
-pub fn in_order(name: &str) -> Expr {
-    col(name).sort_by([col("first")], SortMultipleOptions::default())
-}
-
-/// Shannon entropy (natural log) of the weights in column `weights`.
-pub fn entropy(weights: &str) -> Expr {
-    let w = in_order(weights).cast(DataType::Float64);
-    let p = w.clone() / w.sum();
-    -(p.clone() * p.log(lit(std::f64::consts::E))).sum()
-}
-
-/// How many items, heaviest first, it takes to reach 80% of the total
-/// weight (rounded up), as the reference counts its Pareto shares.
-pub fn pareto_count(weights: &str) -> Expr {
-    let w = col(weights).cast(DataType::Float64);
-    let sorted = w.clone().sort(SortOptions::default().with_order_descending(true));
-    let before = sorted.clone().cum_sum(false) - sorted;
-    let target = (w.sum() * lit(0.8)).ceil();
-    before.lt(target).sum()
 }

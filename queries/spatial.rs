@@ -1,166 +1,148 @@
 //! The spatial family: indicators of the places a user was seen at,
 //! computed on positions binned by half hour, and churn_rate.
+//!
+//! A period's places come from its records: each half-hour bin counts once,
+//! at its most frequent position (the first seen on ties), and a place is a
+//! position with the number of bins spent there, in order of first visit,
+//! the order in which the reference counts them.
 
-use polars::prelude::*;
+use std::hint::black_box;
 
-use super::{entropy, in_order, pareto_count, Compute, Indicator, Level, Shape};
+use super::{Compute, Indicator, Level, Period, Record, Shape};
+use crate::stats;
 
 /// Mean Earth radius of the reference's great-circle distance, in km.
 const EARTH_RADIUS_KM: f64 = 6371.0;
 
-/// One position per half-hour bin: the most frequent position among the
-/// bin's records, the earliest on ties. Input: records sorted by user and
-/// time, with `user`, `period`, `bin`, `pos`, `lat`, `lon` and `idx` (the
-/// record's rank in time order); output: one row per bin with those
-/// columns and `first`, the bin's first record of the chosen position.
-///
-/// A bin's records are consecutive, so one pass over them does what a
-/// group-by and a sort would, without their cost.
-pub fn binned_positions(records: LazyFrame) -> PolarsResult<LazyFrame> {
-    let df = records
-        .select([col("user"), col("period"), col("bin"), col("pos"), col("lat"), col("lon"), col("idx")])
-        .collect()?;
-    let user = df.column("user")?.u32()?;
-    let period = df.column("period")?.i64()?;
-    let bin = df.column("bin")?.i64()?;
-    let pos = df.column("pos")?.u32()?;
-    let lat = df.column("lat")?.f64()?;
-    let lon = df.column("lon")?.f64()?;
-    let idx = df.column("idx")?.u32()?;
+/// A position a user was seen at in a period, and for how many bins.
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    pub pos: u32,
+    pub n: u32,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
 
-    let mut out_user = Vec::new();
-    let mut out_period = Vec::new();
-    let mut out_bin = Vec::new();
-    let mut out_pos = Vec::new();
-    let mut out_lat = Vec::new();
-    let mut out_lon = Vec::new();
-    let mut out_first = Vec::new();
-
-    // (position, count, first record, row of the first record)
-    let mut seen: Vec<(u32, u32, u32, usize)> = Vec::new();
-    let n = df.height();
+/// Calls `each(record)` with the chosen record of every half-hour bin of
+/// `records` (in time order): the first record of the bin's most frequent
+/// position.
+pub fn binned(records: &[Record], mut each: impl FnMut(&Record)) {
+    // (position, count, first record of the position in the bin)
+    let mut seen: Vec<(u32, u32, usize)> = Vec::new();
     let mut start = 0;
-    while start < n {
-        let key = (user.get(start), bin.get(start));
+    while start < records.len() {
+        let bin = records[start].bin;
         let mut end = start;
         seen.clear();
-        while end < n && (user.get(end), bin.get(end)) == key {
-            let p = pos.get(end).unwrap_or(0);
+        while end < records.len() && records[end].bin == bin {
+            let p = records[end].pos;
             match seen.iter_mut().find(|s| s.0 == p) {
                 Some(s) => s.1 += 1,
-                None => seen.push((p, 1, idx.get(end).unwrap_or(0), end)),
+                None => seen.push((p, 1, end)),
             }
             end += 1;
         }
         // The first position with the highest count: `seen` is in order of
         // first appearance, and max_by_key keeps the last of equals.
         let best = seen.iter().rev().max_by_key(|s| s.1).expect("a bin has records");
-        out_user.push(key.0.unwrap_or(0));
-        out_period.push(period.get(start).unwrap_or(0));
-        out_bin.push(key.1.unwrap_or(0));
-        out_pos.push(best.0);
-        out_lat.push(lat.get(best.3));
-        out_lon.push(lon.get(best.3));
-        out_first.push(best.2);
+        each(&records[best.2]);
         start = end;
     }
-
-    let bins = DataFrame::new(
-        out_user.len(),
-        vec![
-            Column::new("user".into(), out_user),
-            Column::new("period".into(), out_period),
-            Column::new("bin".into(), out_bin),
-            Column::new("pos".into(), out_pos),
-            Column::new("lat".into(), out_lat),
-            Column::new("lon".into(), out_lon),
-            Column::new("first".into(), out_first),
-        ],
-    )?;
-    Ok(bins.lazy())
 }
 
-/// The places of binned positions: one row per user, period and position
-/// with `n` (bins spent there), `lat`, `lon`, and `first` (its first bin).
-///
-/// Places come in order of first visit, the order in which the reference
-/// counts them, so that sums over them add up in the same order.
-pub fn places(bins: LazyFrame) -> LazyFrame {
-    bins.group_by([col("user"), col("period"), col("pos")])
-        .agg([len().alias("n"), col("lat").first(), col("lon").first(), col("first").min()])
-        .sort(["user", "period", "first"], SortMultipleOptions::default())
+/// The places of `records`, in order of first visit, into `places`.
+pub fn places_of(records: &[Record], places: &mut Vec<Place>) {
+    places.clear();
+    binned(records, |r| match places.iter_mut().find(|p| p.pos == r.pos) {
+        Some(p) => p.n += 1,
+        None => places.push(Place { pos: r.pos, n: 1, lat: r.lat, lon: r.lon }),
+    });
 }
 
-/// Each user's home: the most frequent binned position among night
-/// records, the first seen on ties. Users without night records have none.
-pub fn home(records: LazyFrame) -> PolarsResult<LazyFrame> {
-    Ok(places(binned_positions(records.filter(col("night")))?)
-        .group_by([col("user"), col("pos")])
-        .agg([col("n").sum(), col("first").min()])
-        .sort_by_exprs(
-            [col("user"), col("n"), col("first")],
-            SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
-        )
-        .unique_stable(Some(cols(["user"])), UniqueKeepStrategy::First)
-        .select([col("user"), col("pos").alias("home")]))
+/// A user's home: the most frequent binned position among its night
+/// records, the first seen on ties; `None` without night records.
+pub fn home(records: &[Record]) -> Option<u32> {
+    let night: Vec<Record> = records.iter().filter(|r| r.night).copied().collect();
+    let mut places = Vec::new();
+    places_of(&night, &mut places);
+    // max_by_key keeps the last of equals: search from the end.
+    places.iter().rev().max_by_key(|p| p.n).map(|p| p.pos)
 }
 
-fn number_of_antennas() -> Expr {
-    len()
+fn number_of_antennas(p: &Period) -> Option<f64> {
+    Some(p.places.len() as f64)
 }
 
-fn entropy_of_antennas() -> Expr {
-    entropy("n")
+fn entropy_of_antennas(p: &Period) -> Option<f64> {
+    let counts: Vec<f64> = p.places.iter().map(|p| p.n as f64).collect();
+    stats::entropy(&counts)
 }
 
 /// Share of binned positions at home; null for a user without a home.
-fn percent_at_home() -> Expr {
-    let at_home = col("home").cast(DataType::Float64) * col("n").cast(DataType::Float64);
-    when(col("home").is_null().any(true))
-        .then(lit(NULL).cast(DataType::Float64))
-        .otherwise(at_home.sum() / col("n").sum().cast(DataType::Float64))
+fn percent_at_home(p: &Period) -> Option<f64> {
+    let home = p.home?;
+    let at_home: u32 = p.places.iter().filter(|p| p.pos == home).map(|p| p.n).sum();
+    let total: u32 = p.places.iter().map(|p| p.n).sum();
+    Some(at_home as f64 / total as f64)
 }
 
-fn radians(degrees: Expr) -> Expr {
-    degrees * lit(std::f64::consts::PI / 180.0)
+/// `x ** 2` as Python computes it, through libm's `pow`.
+fn squared(x: f64) -> f64 {
+    x.powf(black_box(2.0))
 }
 
-/// Great-circle distance in km, haversine form as in the reference.
-fn great_circle(lat1: Expr, lon1: Expr, lat2: Expr, lon2: Expr) -> Expr {
-    let half_dlat = radians(lat1.clone() - lat2.clone()) / lit(2.0);
-    let half_dlon = radians(lon1 - lon2) / lit(2.0);
-    let a = half_dlat.sin().pow(2) + radians(lat1).cos() * radians(lat2).cos() * half_dlon.sin().pow(2);
-    lit(EARTH_RADIUS_KM * 2.0) * a.sqrt().arcsin()
+/// Great-circle distance in km, haversine form, as the reference writes it.
+fn great_circle(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let d_lat = (a.0 - b.0).to_radians();
+    let d_lon = (a.1 - b.1).to_radians();
+    let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
+    let h = squared((d_lat / 2.0).sin()) + lat1.cos() * lat2.cos() * squared((d_lon / 2.0).sin());
+    EARTH_RADIUS_KM * 2.0 * h.sqrt().asin()
 }
 
-/// Root mean squared distance of located binned positions to their centre.
-fn radius_of_gyration() -> Expr {
-    let (lat, lon) = (in_order("lat"), in_order("lon"));
-    let w = when(lat.clone().is_not_null()).then(in_order("n").cast(DataType::Float64)).otherwise(lit(0.0));
-    let total = w.clone().sum();
-    let centre_lat = (lat.clone() * w.clone()).sum() / total.clone();
-    let centre_lon = (lon.clone() * w.clone()).sum() / total.clone();
-    let d = great_circle(centre_lat, centre_lon, lat, lon);
-    let r = ((w / total.clone()) * d.pow(2)).sum().sqrt();
-    when(total.gt(lit(0.0))).then(r).otherwise(lit(NULL).cast(DataType::Float64))
+/// Root mean squared distance of located binned positions to their
+/// centre; places at the same location count as one, as in the reference.
+fn radius_of_gyration(p: &Period) -> Option<f64> {
+    let mut located: Vec<((f64, f64), f64)> = Vec::new();
+    for place in p.places {
+        let (Some(lat), Some(lon)) = (place.lat, place.lon) else { continue };
+        match located
+            .iter_mut()
+            .find(|(l, _)| l.0.to_bits() == lat.to_bits() && l.1.to_bits() == lon.to_bits())
+        {
+            Some((_, t)) => *t += place.n as f64,
+            None => located.push(((lat, lon), place.n as f64)),
+        }
+    }
+    if located.is_empty() {
+        return None;
+    }
+    let total = located.iter().fold(0.0, |s, (_, t)| s + t);
+    let centre_lat = located.iter().fold(0.0, |s, (l, t)| s + l.0 * t) / total;
+    let centre_lon = located.iter().fold(0.0, |s, (l, t)| s + l.1 * t) / total;
+    let r = located
+        .iter()
+        .fold(0.0, |s, (l, t)| s + t / total * squared(great_circle((centre_lat, centre_lon), *l)));
+    Some(r.sqrt())
 }
 
-fn frequent_antennas() -> Expr {
-    pareto_count("n")
+fn frequent_antennas(p: &Period) -> Option<f64> {
+    let mut weights: Vec<f64> = p.places.iter().map(|p| p.n as f64).collect();
+    Some(stats::pareto_count(&mut weights, 0.8) as f64)
 }
 
 /// The spatial indicators, in the reference's order.
 pub fn indicators() -> Vec<Indicator> {
-    let spatial = |name, expr, integer| Indicator {
+    let spatial = |name, f, integer| Indicator {
         name,
         level: Level::Places,
         shape: Shape::Scalar,
         interactions: &[],
-        compute: Compute::Expr(expr),
+        compute: Compute::Scalar(f),
         integer,
     };
     vec![
-        spatial("number_of_antennas", number_of_antennas as fn() -> Expr, true),
+        spatial("number_of_antennas", number_of_antennas as fn(&Period) -> Option<f64>, true),
         spatial("entropy_of_antennas", entropy_of_antennas, false),
         spatial("percent_at_home", percent_at_home, false),
         spatial("radius_of_gyration", radius_of_gyration, false),
@@ -168,64 +150,29 @@ pub fn indicators() -> Vec<Indicator> {
     ]
 }
 
-/// churn_rate's input: each user's binned positions counted per ISO week
-/// (whatever the run's grouping): `user`, `period` (the week), `pos`, `n`.
-pub fn weekly_places(records: LazyFrame) -> PolarsResult<LazyFrame> {
-    let weekly = records.with_column((col("day") - lit(4)).floor_div(lit(7)).alias("period"));
-    Ok(places(binned_positions(weekly)?)
-        .select([col("user"), col("period"), col("pos"), col("n")])
-        .sort(["user", "period", "pos"], SortMultipleOptions::default()))
-}
-
-/// churn_rate's distances: the cosine distance between the position
-/// frequencies of each pair of consecutive weeks with records, summed in
-/// position order so that the result is the same on every run. One row per
-/// user and pair: `user`, `period` (the pair's rank), `churn_rate`; the
-/// engine reports their mean and std.
-pub fn churn_distances(weekly: &DataFrame) -> PolarsResult<DataFrame> {
-    let users = weekly.column("user")?.u32()?;
-    let weeks = weekly.column("period")?.i64()?;
-    let positions = weekly.column("pos")?.u32()?;
-    let counts = weekly.column("n")?.cast(&DataType::Float64)?;
-    let counts = counts.f64()?;
-
-    // Each user's weeks, each week its (position, frequency) in position order.
-    let (mut out_user, mut out_pair, mut out_distance) = (Vec::new(), Vec::new(), Vec::new());
-    let mut current: Vec<Vec<(u32, f64)>> = Vec::new();
-    let mut flush = |user: Option<u32>, weeks: &mut Vec<Vec<(u32, f64)>>| {
-        if let Some(user) = user {
-            for (pair, w) in weeks.windows(2).enumerate() {
-                out_user.push(user);
-                out_pair.push(pair as i64);
-                out_distance.push(cosine_distance(&w[0], &w[1]));
-            }
+/// A user's churn_rate distances: the cosine distance between the
+/// position frequencies of each pair of consecutive ISO weeks with
+/// records (whatever the run's grouping), in time order.
+pub fn churn_distances(records: &[Record], out: &mut Vec<f64>) {
+    // Each week's (position, bins) in position order.
+    let mut weeks: Vec<Vec<(u32, f64)>> = Vec::new();
+    let mut last_week = None;
+    binned(records, |r| {
+        let week = (r.day - 4).div_euclid(7);
+        if last_week != Some(week) {
+            weeks.push(Vec::new());
+            last_week = Some(week);
         }
-        weeks.clear();
-    };
-    let mut last: Option<(u32, i64)> = None;
-    for i in 0..weekly.height() {
-        let (user, week) = (users.get(i).unwrap_or(0), weeks.get(i).unwrap_or(0));
-        if last.map(|(u, _)| u) != Some(user) {
-            flush(last.map(|(u, _)| u), &mut current);
+        let w = weeks.last_mut().expect("a week");
+        match w.iter_mut().find(|(p, _)| *p == r.pos) {
+            Some((_, n)) => *n += 1.0,
+            None => w.push((r.pos, 1.0)),
         }
-        if last != Some((user, week)) {
-            current.push(Vec::new());
-        }
-        current
-            .last_mut()
-            .expect("a week")
-            .push((positions.get(i).unwrap_or(0), counts.get(i).unwrap_or(0.0)));
-        last = Some((user, week));
+    });
+    for w in &mut weeks {
+        w.sort_by_key(|(p, _)| *p);
     }
-    flush(last.map(|(u, _)| u), &mut current);
-    DataFrame::new(
-        out_user.len(),
-        vec![
-            Column::new("user".into(), out_user),
-            Column::new("period".into(), out_pair),
-            Column::new("churn_rate".into(), out_distance),
-        ],
-    )
+    out.extend(weeks.windows(2).map(|w| cosine_distance(&w[0], &w[1])));
 }
 
 /// 1 - cos of two weeks' position frequencies (counts over the week's total).
@@ -246,4 +193,91 @@ fn cosine_distance(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
         }
     }
     1.0 - dot / (norm(a, ta) * norm(b, tb))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record at half hour `bin` (one record a minute), at position `pos`.
+    fn at(bin: i64, minute: i64, pos: u32, lat: f64, lon: f64) -> Record {
+        let t = bin * 1800 + minute * 60;
+        Record {
+            t,
+            day: t / 86_400,
+            bin,
+            kind: crate::load::TEXT,
+            out: true,
+            night: true,
+            dur: None,
+            corr: Some(0),
+            pos,
+            lat: Some(lat),
+            lon: Some(lon),
+        }
+    }
+
+    #[test]
+    fn a_bin_goes_to_its_most_frequent_position_the_first_seen_on_ties() {
+        let records =
+            [at(0, 0, 1, 0.0, 0.0), at(0, 1, 2, 0.0, 1.0), at(0, 2, 2, 0.0, 1.0), at(0, 3, 1, 0.0, 0.0)];
+        let mut chosen = Vec::new();
+        binned(&records, |r| chosen.push((r.pos, r.t)));
+        assert_eq!(chosen, [(1, 0)]);
+
+        // Bins 0 and 3 at position 7, bins 1 and 2 at position 8: a tie
+        // that the position seen first wins.
+        let records =
+            [at(0, 0, 7, 0.0, 0.0), at(1, 0, 8, 0.0, 1.0), at(2, 0, 8, 0.0, 1.0), at(3, 0, 7, 0.0, 0.0)];
+        assert_eq!(home(&records), Some(7));
+        let mut places = Vec::new();
+        places_of(&records, &mut places);
+        assert_eq!(places.iter().map(|p| (p.pos, p.n)).collect::<Vec<_>>(), [(7, 2), (8, 2)]);
+    }
+
+    #[test]
+    fn radius_of_gyration_merges_places_at_one_location() {
+        // Positions 1 and 2 share (0, 0): two bins there, two at (0, 1).
+        // The centre is (0, 0.5), every bin 0.5 degree of longitude away:
+        // bandicoot's great_circle_distance((0, 0.5), (0, 0)) is
+        // 55.59746332227937 km, and so is the radius.
+        let records =
+            [at(0, 0, 1, 0.0, 0.0), at(1, 0, 2, 0.0, 0.0), at(2, 0, 3, 0.0, 1.0), at(3, 0, 3, 0.0, 1.0)];
+        let mut places = Vec::new();
+        places_of(&records, &mut places);
+        let p = Period {
+            records: &records,
+            contacts: &[],
+            conversations: &[],
+            delays: &[],
+            places: &places,
+            home: Some(3),
+        };
+        assert_eq!(radius_of_gyration(&p), Some(55.59746332227937));
+        assert_eq!(number_of_antennas(&p), Some(3.0));
+        assert_eq!(percent_at_home(&p), Some(0.5));
+        // Reaching ceil(0.8 * 4 bins) = 4 takes all three places (2, 1, 1),
+        // since positions count apart here, as bandicoot counts str(position).
+        assert_eq!(frequent_antennas(&p), Some(3.0));
+        let no_home = Period { home: None, ..p };
+        assert_eq!(percent_at_home(&no_home), None);
+    }
+
+    #[test]
+    fn churn_compares_consecutive_weeks_with_records() {
+        // Day 4 (a Monday) starts a week. Week one: a bin at positions 1
+        // and 2; week two: two bins at position 1.
+        let monday = 4 * 48;
+        let week = 7 * 48;
+        let records = [
+            at(monday, 0, 1, 0.0, 0.0),
+            at(monday + 1, 0, 2, 0.0, 1.0),
+            at(monday + week, 0, 1, 0.0, 0.0),
+            at(monday + week + 1, 0, 1, 0.0, 0.0),
+        ];
+        let mut distances = Vec::new();
+        churn_distances(&records, &mut distances);
+        // 1 - (0.5 * 1.0) / (sqrt(0.5) * 1.0), as bandicoot computes it.
+        assert_eq!(distances, [0.29289321881345254]);
+    }
 }

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::options::{GroupBy, IndicatorOptions};
 use crate::periods::{self, Chunk};
-use crate::queries::{recharges, spatial, Compute, Indicator, Interaction, Level, Shape};
+use crate::queries::{recharges, Compute, Indicator, Interaction, Level, Shape};
 use crate::stats::{self, STAT_NAMES};
 
 /// Filters of one part of the week and one part of the day.
@@ -233,65 +233,44 @@ pub fn compute(
     opts: &IndicatorOptions,
 ) -> Result<DataFrame> {
     let chunk = Chunk::from_frame(&records)?;
-    let lf = records.lazy();
-    let users = lf.clone().select([col("user")]).unique_stable(None, UniqueKeepStrategy::First);
-
-    let home =
-        spatial::home(lf.clone())?.collect().map_err(anyhow::Error::from).context("computing homes")?;
-    let mut result = users
-        .join(home.clone().lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left))
-        .with_column(col("home").is_not_null().alias("has_home"))
-        .drop(cols(["home"]));
+    let has_home = chunk.has_home();
+    let users = (0..has_home.len() as u32).collect::<Vec<_>>();
+    let mut result = DataFrame::new(
+        users.len(),
+        vec![Column::new("user".into(), users), Column::new("has_home".into(), has_home)],
+    )?
+    .lazy();
 
     for pw in opts.parts_of_week() {
         for pd in opts.parts_of_day() {
-            let filtered = lf.clone().filter(combo_filter(pw, pd));
-
-            // The individual family, one interaction set at a time.
-            for interaction in [Interaction::Call, Interaction::Text, Interaction::CallAndText] {
-                let group = Group {
-                    indicators: registry
-                        .iter()
-                        .filter(|ind| ind.interactions.contains(&interaction))
-                        .map(|ind| (ind, base_key(ind, pw, pd, Some(interaction))))
-                        .collect(),
-                };
-                if group.indicators.is_empty() {
+            // The individual family one interaction set at a time, then the
+            // spatial family on all records of the combination.
+            let sets = [Interaction::Call, Interaction::Text, Interaction::CallAndText].map(Some);
+            for set in sets.into_iter().chain([None]) {
+                let indicators: Vec<(&Indicator, String)> = registry
+                    .iter()
+                    .filter(|ind| match set {
+                        Some(interaction) => ind.interactions.contains(&interaction),
+                        None => ind.level == Level::Places,
+                    })
+                    .map(|ind| (ind, base_key(ind, pw, pd, set)))
+                    .collect();
+                if indicators.is_empty() {
                     continue;
                 }
-                let periods = periods::evaluate(&chunk, pw, pd, interaction, &group.indicators, opts)
-                    .with_context(|| format!("computing {pw}/{pd}/{} indicators", interaction.name()))?;
+                let name = set.map_or("spatial", Interaction::name);
+                let periods = periods::evaluate(&chunk, pw, pd, set, &indicators, opts)
+                    .with_context(|| format!("computing {pw}/{pd}/{name} indicators"))?;
                 let values: Vec<String> =
-                    group.indicators.iter().flat_map(|(ind, key)| value_columns(ind, key, opts)).collect();
+                    indicators.iter().flat_map(|(ind, key)| value_columns(ind, key, opts)).collect();
                 let user_level = across_periods(periods, &values, opts)?;
                 result = result.join(user_level, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
             }
-
-            // The spatial family, on all records of the combination.
-            let group = Group {
-                indicators: registry
-                    .iter()
-                    .filter(|ind| ind.level == Level::Places)
-                    .map(|ind| (ind, base_key(ind, pw, pd, None)))
-                    .collect(),
-            };
-            let places = spatial::places(spatial::binned_positions(filtered)?)
-                .join(home.clone().lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left))
-                .with_column(col("pos").eq(col("home")).alias("home"));
-            let periods = places
-                .group_by(keys())
-                .agg(group.exprs(Level::Places))
-                .collect()
-                .map_err(anyhow::Error::from)
-                .with_context(|| format!("computing {pw}/{pd} spatial indicators"))?;
-            result = join_user_level(result, periods, &group, opts)?;
         }
     }
 
-    let weekly =
-        spatial::weekly_places(lf)?.collect().map_err(anyhow::Error::from).context("computing churn_rate")?;
     // A user with fewer than two weeks has no distance: null after the join.
-    let churn = mean_std_per_user(spatial::churn_distances(&weekly)?, &["churn_rate".to_string()])?;
+    let churn = mean_std_per_user(chunk.churn()?, &["churn_rate".to_string()])?;
     result = result.join(churn, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
 
     if let Some(recharges) = &recharges {

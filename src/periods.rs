@@ -1,16 +1,19 @@
-//! Evaluates the individual family in one pass over a chunk's records.
+//! Evaluates the indicators of records (the individual and spatial
+//! families) in one pass over a chunk's records.
 //!
 //! The chunk is in user and time order and periods follow time, so each
 //! user's period is a run of consecutive rows, under any filter: the pass
-//! cuts the runs, derives contacts and conversations for each, and calls
-//! the indicators' functions. No hashing, gathering or per-group frame.
+//! cuts the runs, derives contacts, conversations or places for each, and
+//! calls the indicators' functions. No hashing, gathering or per-group
+//! frame.
 
 use anyhow::Result;
 use polars::prelude::*;
 
 use crate::options::IndicatorOptions;
-use crate::queries::individual::{conversations_of, Contact, Conversation, Period, Record};
-use crate::queries::{Compute, Indicator, Interaction, Shape};
+use crate::queries::individual::{conversations_of, Contact, Conversation};
+use crate::queries::spatial::{self, Place};
+use crate::queries::{Compute, Indicator, Interaction, Period, Record, Shape};
 use crate::stats::{self, STAT_NAMES};
 
 /// A chunk's records as the individual family reads them, with the keys
@@ -22,6 +25,10 @@ pub struct Chunk {
     records: Vec<Record>,
     /// One more than the largest correspondent number.
     contacts: usize,
+    /// Each user's home, by user number.
+    homes: Vec<Option<u32>>,
+    /// Where each user's rows start, by user number, and the end.
+    starts: Vec<usize>,
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
@@ -43,31 +50,78 @@ impl Chunk {
         let (t, day) = (ints(df, "t")?, ints(df, "day")?);
         let kind: Vec<i32> = column(df, "kind")?.i32()?.iter().map(|k| k.unwrap_or(-1)).collect();
         let (out, night) = (bools(df, "out")?, bools(df, "night")?);
+        let bin = ints(df, "bin")?;
+        let pos: Vec<u32> = column(df, "pos")?.u32()?.iter().map(|p| p.unwrap_or(0)).collect();
         let dur = column(df, "dur")?.i64()?;
         let corr = column(df, "corr")?.u32()?;
+        let lat = column(df, "lat")?.f64()?;
+        let lon = column(df, "lon")?.f64()?;
 
-        let records: Vec<Record> = (0..df.height())
-            .zip(dur.iter().zip(corr.iter()))
-            .map(|(i, (dur, corr))| Record {
+        let records: Vec<Record> = dur
+            .iter()
+            .zip(corr.iter())
+            .zip(lat.iter().zip(lon.iter()))
+            .enumerate()
+            .map(|(i, ((dur, corr), (lat, lon)))| Record {
                 t: t[i],
                 day: day[i],
+                bin: bin[i],
                 kind: kind[i],
                 out: out[i],
                 night: night[i],
                 dur,
                 corr,
+                pos: pos[i],
+                lat,
+                lon,
             })
             .collect();
         let contacts = records.iter().filter_map(|r| r.corr).max().map_or(0, |c| c as usize + 1);
-        Ok(Chunk { users, periods: ints(df, "period")?, weekend: bools(df, "weekend")?, records, contacts })
+
+        // Users are numbered in order from 0.
+        let mut starts: Vec<usize> =
+            (0..users.len()).filter(|&i| i == 0 || users[i] != users[i - 1]).collect();
+        starts.push(users.len());
+        let homes = starts.windows(2).map(|w| spatial::home(&records[w[0]..w[1]])).collect();
+        let (periods, weekend) = (ints(df, "period")?, bools(df, "weekend")?);
+        Ok(Chunk { users, periods, weekend, records, contacts, homes, starts })
+    }
+
+    /// Whether each user, by number, has a home.
+    pub fn has_home(&self) -> Vec<bool> {
+        self.homes.iter().map(Option::is_some).collect()
+    }
+
+    /// churn_rate's distances of every user: `user`, `period` (the rank of
+    /// the pair of weeks) and `churn_rate`, for the engine's mean and std.
+    pub fn churn(&self) -> Result<DataFrame> {
+        let (mut user, mut pair, mut distance) = (Vec::new(), Vec::new(), Vec::new());
+        let mut buf = Vec::new();
+        for w in self.starts.windows(2) {
+            buf.clear();
+            spatial::churn_distances(&self.records[w[0]..w[1]], &mut buf);
+            user.extend(std::iter::repeat_n(self.users[w[0]], buf.len()));
+            pair.extend(0..buf.len() as i64);
+            distance.extend_from_slice(&buf);
+        }
+        let height = user.len();
+        Ok(DataFrame::new(
+            height,
+            vec![
+                Column::new("user".into(), user),
+                Column::new("period".into(), pair),
+                Column::new("churn_rate".into(), distance),
+            ],
+        )?)
     }
 }
 
-/// Whether a row passes a filter combination and an interaction set.
+/// Whether a row passes a filter combination and an interaction set
+/// (`None`: every record, as the spatial family sees them).
 fn selects(
     part_of_week: &str,
     part_of_day: &str,
-    interaction: Interaction,
+    interaction: Option<Interaction>,
 ) -> impl Fn(bool, &Record) -> bool {
     let (week, day) = (part_of_week.to_string(), part_of_day.to_string());
     move |weekend, r| {
@@ -82,12 +136,17 @@ fn selects(
             _ => true,
         };
         let kind_ok = match interaction {
-            Interaction::Call => r.kind == crate::load::CALL,
-            Interaction::Text => r.kind == crate::load::TEXT,
-            Interaction::CallAndText => r.kind == crate::load::CALL || r.kind == crate::load::TEXT,
+            None => true,
+            Some(Interaction::Call) => r.kind == crate::load::CALL,
+            Some(Interaction::Text) => r.kind == crate::load::TEXT,
+            Some(Interaction::CallAndText) => r.kind == crate::load::CALL || r.kind == crate::load::TEXT,
         };
         week_ok && day_ok && kind_ok
     }
+}
+
+fn home_of(chunk: &Chunk, user: u32) -> Option<u32> {
+    chunk.homes.get(user as usize).copied().flatten()
 }
 
 /// The contacts of a period in order of first appearance, and the period's
@@ -160,20 +219,22 @@ impl ContactIndex {
     }
 }
 
-/// Per-period values of one interaction set under one filter combination:
+/// Per-period values of one interaction set (`None`: the spatial family)
+/// under one filter combination:
 /// `user`, `period`, then each indicator's value columns (a scalar's key,
 /// a distribution's `key__stat` columns), one row per period with records.
 pub fn evaluate(
     chunk: &Chunk,
     part_of_week: &str,
     part_of_day: &str,
-    interaction: Interaction,
+    interaction: Option<Interaction>,
     indicators: &[(&Indicator, String)],
     opts: &IndicatorOptions,
 ) -> Result<DataFrame> {
     let n_stats = opts.stat_count();
     let selected = selects(part_of_week, part_of_day, interaction);
-    let conversations = interaction == Interaction::CallAndText;
+    let conversations = interaction == Some(Interaction::CallAndText);
+    let places = interaction.is_none();
 
     let mut out_user = Vec::new();
     let mut out_period = Vec::new();
@@ -189,6 +250,7 @@ pub fn evaluate(
     let mut index = ContactIndex::new(chunk.contacts);
     let mut period_records: Vec<Record> = Vec::new();
     let (mut convs, mut delays, mut buf) = (Vec::<Conversation>::new(), Vec::new(), Vec::new());
+    let mut period_places: Vec<Place> = Vec::new();
     let n = chunk.records.len();
     let mut start = 0;
     while start < n {
@@ -206,7 +268,11 @@ pub fn evaluate(
             continue;
         }
 
-        index.build(&period_records, conversations);
+        if places {
+            spatial::places_of(&period_records, &mut period_places);
+        } else {
+            index.build(&period_records, conversations);
+        }
         convs.clear();
         delays.clear();
         if conversations {
@@ -221,6 +287,8 @@ pub fn evaluate(
             contacts: &index.contacts,
             conversations: &convs,
             delays: &delays,
+            places: &period_places,
+            home: home_of(chunk, key.0),
         };
 
         out_user.push(key.0);
