@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use crate::pyfmt::float_repr;
+use crate::pyfmt::{push_float_repr, push_i64};
 use crate::value::Value;
 
 const INDENT: &str = "    ";
@@ -18,13 +18,18 @@ pub fn write_user_json<W: Write>(w: &mut W, name: &str, tree: &Value) -> io::Res
 /// The text [`write_user_json`] writes.
 pub fn to_json_string(name: &str, tree: &Value) -> String {
     let mut out = String::with_capacity(4096);
+    push_user_json(&mut out, name, tree);
+    out
+}
+
+/// Appends the text [`write_user_json`] writes.
+pub fn push_user_json(out: &mut String, name: &str, tree: &Value) {
     out.push_str("{\n");
     out.push_str(INDENT);
-    push_json_string(&mut out, name);
+    push_json_string(out, name);
     out.push_str(": ");
-    push_value(&mut out, tree, 1);
+    push_value(out, tree, 1);
     out.push_str("\n}");
-    out
 }
 
 /// Appends `value` whose opening bracket sits at nesting `level`; Python's
@@ -34,7 +39,7 @@ fn push_value(out: &mut String, value: &Value, level: usize) {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) => push_i64(out, *i),
         Value::Float(f) => push_float(out, *f),
         Value::Str(s) => push_json_string(out, s),
         Value::List(items) if items.is_empty() => out.push_str("[]"),
@@ -91,7 +96,7 @@ fn push_float(out: &mut String, f: f64) {
     } else if f == f64::NEG_INFINITY {
         out.push_str("-Infinity");
     } else {
-        out.push_str(&float_repr(f));
+        push_float_repr(out, f);
     }
 }
 
@@ -100,25 +105,41 @@ fn push_float(out: &mut String, f: f64) {
 /// characters beyond the BMP as UTF-16 surrogate pairs.
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+    let mut rest = s;
+    // Runs of characters that need no escape are copied whole.
+    while let Some(at) = rest.bytes().position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\') {
+        out.push_str(&rest[..at]);
+        // Every byte before `at` is ASCII, so a character starts there.
+        let c = rest[at..].chars().next().expect("a character at a char boundary");
+        push_escaped(out, c);
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
+/// Appends the escape of a character that is not printable ASCII, or a
+/// quote or backslash.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{08}' => out.push_str("\\b"),
+        '\u{0c}' => out.push_str("\\f"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut units = [0u16; 2];
+            for &unit in c.encode_utf16(&mut units).iter() {
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
                 }
             }
         }
     }
-    out.push('"');
 }
 
 #[cfg(test)]
