@@ -118,12 +118,13 @@ fn typed_column(name: &str, values: &[Option<&Value>]) -> Column {
     Column::new(name, col)
 }
 
-/// A typed column of the summary table, ready for cell by cell reading.
+/// A typed column of the summary table, its values copied out once so
+/// that rows read them by plain indexing.
 enum Cells<'a> {
-    Bool(&'a BooleanChunked),
-    Int(&'a Int64Chunked),
-    Float(&'a Float64Chunked),
-    Text(&'a StringChunked),
+    Bool(Vec<Option<bool>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Text(Vec<Option<&'a str>>),
     /// A type that shards do not make; read through `AnyValue`.
     Other(&'a Column),
 }
@@ -131,10 +132,10 @@ enum Cells<'a> {
 impl<'a> Cells<'a> {
     fn new(column: &'a Column) -> Cells<'a> {
         let typed = match column.dtype() {
-            DataType::Boolean => column.bool().ok().map(Cells::Bool),
-            DataType::Int64 => column.i64().ok().map(Cells::Int),
-            DataType::Float64 => column.f64().ok().map(Cells::Float),
-            DataType::String => column.str().ok().map(Cells::Text),
+            DataType::Boolean => column.bool().ok().map(|c| Cells::Bool(c.iter().collect())),
+            DataType::Int64 => column.i64().ok().map(|c| Cells::Int(c.iter().collect())),
+            DataType::Float64 => column.f64().ok().map(|c| Cells::Float(c.iter().collect())),
+            DataType::String => column.str().ok().map(|c| Cells::Text(c.iter().collect())),
             _ => None,
         };
         typed.unwrap_or(Cells::Other(column))
@@ -145,23 +146,23 @@ impl<'a> Cells<'a> {
     fn push(&self, out: &mut String, i: usize) {
         match self {
             Cells::Bool(c) => {
-                if let Some(b) = c.get(i) {
+                if let Some(b) = c[i] {
                     out.push_str(if b { "True" } else { "False" });
                 }
             }
             Cells::Int(c) => {
-                if let Some(v) = c.get(i) {
+                if let Some(v) = c[i] {
                     push_i64(out, v);
                 }
             }
             // Numbers never hold a character that needs quotes.
             Cells::Float(c) => {
-                if let Some(v) = c.get(i) {
+                if let Some(v) = c[i] {
                     push_float_repr(out, v);
                 }
             }
             Cells::Text(c) => {
-                if let Some(v) = c.get(i) {
+                if let Some(v) = c[i] {
                     push_field(out, v);
                 }
             }
