@@ -405,7 +405,7 @@ fn write_user(
     }
     if formats.json {
         text.clear();
-        output::json::push_user_json(text, id, tree);
+        output::json::push_flat_user_json(text, id, tree, flat);
         write_atomic(&dir.join(format!("{id}_results.json")), |w| w.write_all(text.as_bytes()))?;
     }
     Ok(())

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::output::csv::push_csv_row;
+use crate::output::json::JsonShape;
 use crate::value::Value;
 
 /// The separator bandicoot's `flatten` puts between nested keys.
@@ -34,6 +35,9 @@ pub struct Layout {
     slots: Vec<usize>,
     /// The CSV header row of `keys`, line end included.
     csv_header: String,
+    /// The JSON text of the shape, where the leaves in tree order are the
+    /// values in key order: no key repeats and the root is a map.
+    json_shape: Option<JsonShape>,
 }
 
 impl Layout {
@@ -48,11 +52,15 @@ impl Layout {
             keys: Vec::new(),
             slots: Vec::new(),
             csv_header: String::new(),
+            json_shape: None,
         };
         if let Value::Map(entries) = tree {
             layout.root_len = Some(entries.len());
             let mut position_of = HashMap::new();
             layout.push_entries(entries, "", &mut position_of);
+            if layout.slots.len() == layout.keys.len() {
+                layout.json_shape = Some(JsonShape::new(tree));
+            }
         }
         push_csv_row(&mut layout.csv_header, layout.keys.iter().map(|k| Some(k.as_str())));
         layout
@@ -103,6 +111,12 @@ impl Layout {
     /// The CSV header row, `\r\n` included.
     pub fn csv_header(&self) -> &str {
         &self.csv_header
+    }
+
+    /// The JSON text of the shape, for [`Flat`] values; None where they are
+    /// not the leaves (a repeated key, a root that is not a map).
+    pub fn json_shape(&self) -> Option<&JsonShape> {
+        self.json_shape.as_ref()
     }
 
     /// The leaf values of `tree`, which must fit this layout, in key order.
