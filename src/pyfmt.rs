@@ -39,7 +39,18 @@ pub fn push_float_repr(out: &mut String, x: f64) {
         return;
     }
 
-    let decimal = shortest_digits(magnitude);
+    let mut ryu = ryu::Buffer::new();
+    let text = ryu.format_finite(magnitude);
+    // Ryū writes plain notation ("0.000123", "1234.5") for decimal
+    // exponents -5 to 15 and Python for -4 to 15: its plain text is
+    // Python's but at exponent -5 ("0.0000123"). Its exponent notation
+    // ("1.5e-7", "1e16") differs from Python's and is rebuilt below.
+    if !text.contains('e') && !text.starts_with("0.0000") {
+        out.push_str(text);
+        return;
+    }
+
+    let decimal = split_ryu(text.as_bytes());
     let digits = decimal.digits();
     let exponent = decimal.exponent;
     if !(-4..16).contains(&exponent) {
@@ -115,16 +126,14 @@ impl Decimal {
     }
 }
 
-/// Python's shortest digits of a finite, positive, non-zero `x`.
+/// The digits and exponent of Ryū's text for a finite, positive, non-zero
+/// double.
 ///
 /// Ryū finds the same digits as Python's dtoa: the shortest that read
 /// back as `x`, the closest of those, exact ties to even. Its text
 /// ("1234.5", "0.000123", "1.5e-10", "1e16") is only taken apart here for
 /// digits and exponent, so its own layout does not matter.
-fn shortest_digits(x: f64) -> Decimal {
-    let mut ryu = ryu::Buffer::new();
-    let text = ryu.format_finite(x).as_bytes();
-
+fn split_ryu(text: &[u8]) -> Decimal {
     let mut decimal = Decimal { buf: [0; 24], len: 0, exponent: 0 };
     // The value is 0.<digits> * 10^(point + written exponent); `point`
     // counts digits before the '.' less the leading zeros dropped.
