@@ -227,7 +227,8 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
 fn round_digits_exact(x: f64, digits: i32) -> Option<f64> {
     let scale = *EXACT_POWERS_OF_TEN.get(usize::try_from(digits).ok()?)?;
     let p = x * scale;
-    if !(p.abs() < 4_503_599_627_370_496.0) {
+    // An infinite product (x near the largest doubles) also stops here.
+    if p.abs() >= 4_503_599_627_370_496.0 {
         return None;
     }
     let error = x.mul_add(scale, -p);
