@@ -19,6 +19,7 @@ use crate::load::{self, LoadSpec, Loaded, UserFile, UserRecords};
 use crate::network::{EgoNetwork, NetworkRun};
 use crate::options::IndicatorOptions;
 use crate::output;
+use crate::output::flat::{Flat, Layouts};
 use crate::progress::Progress;
 use crate::queries::{self, recharges::average_balance, Indicator};
 use crate::recharges::{chunk_frame, load_recharges, Recharge};
@@ -184,8 +185,11 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     let mut failures = Vec::new();
 
+    // Flattened keys, shared by the users of each tree shape.
+    let layouts = Layouts::default();
     for chunk in users.chunks(plan.chunk_size.max(1)) {
-        let results = process_chunk(chunk, antennas.as_ref(), &registry, &facts, plan, network.as_mut())?;
+        let results =
+            process_chunk(chunk, antennas.as_ref(), &registry, &facts, plan, network.as_mut(), &layouts)?;
         let mut shard = Vec::with_capacity(chunk.len());
         for (file, result) in chunk.iter().zip(results) {
             match result {
@@ -196,7 +200,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
                         user: file.id.clone(),
                         status: summary::OK,
                         records: Some(records as i64),
-                        flat,
+                        flat: Some(flat),
                     });
                 }
                 UserResult::Skipped => {
@@ -206,7 +210,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
                         user: file.id.clone(),
                         status: summary::SKIPPED,
                         records: None,
-                        flat: vec![],
+                        flat: None,
                     });
                 }
                 UserResult::Failed(error) => {
@@ -239,7 +243,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
 }
 
 enum UserResult {
-    Done { records: usize, flat: Vec<(String, Value)> },
+    Done { records: usize, flat: Flat },
     Skipped,
     Failed(String),
 }
@@ -282,6 +286,7 @@ fn process_chunk(
     facts: &RunFacts,
     plan: &Plan,
     mut network: Option<&mut NetworkRun>,
+    layouts: &Layouts,
 ) -> Result<Vec<UserResult>> {
     let t0 = Instant::now();
 
@@ -352,18 +357,17 @@ fn process_chunk(
         .users()
         .par_iter()
         .enumerate()
-        .map(|(row, &user)| {
+        // Each worker renders its users' files into one reused buffer.
+        .map_init(String::new, |text, (row, &user)| {
             let (i, meta, extras) = &members[user as usize];
             let id = &chunk[*i].id;
             let mut tree = rows.tree(row, id, meta, extras, facts);
             if let (Some(net), Some(ego)) = (network, &egos[*i]) {
                 net.annotate(&mut tree, ego);
             }
-            let result = match write_user(&plan.output_dir, id, &tree, plan.formats) {
-                Ok(()) => UserResult::Done {
-                    records: meta.records,
-                    flat: output::csv::flatten(&tree).into_iter().map(|(k, v)| (k, v.clone())).collect(),
-                },
+            let flat = layouts.flatten(&tree);
+            let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
+                Ok(()) => UserResult::Done { records: meta.records, flat },
                 Err(e) => UserResult::Failed(format!("{e:#}")),
             };
             (*i, result)
@@ -385,14 +389,24 @@ fn process_chunk(
     Ok(results)
 }
 
-fn write_user(dir: &Path, id: &str, tree: &Value, formats: Formats) -> Result<()> {
+/// Writes a user's files, rendering each into `text` first.
+fn write_user(
+    dir: &Path,
+    id: &str,
+    tree: &Value,
+    flat: &Flat,
+    formats: Formats,
+    text: &mut String,
+) -> Result<()> {
     if formats.csv {
-        write_atomic(&dir.join(format!("{id}_results.csv")), |w| output::csv::write_user_csv(w, tree))?;
+        text.clear();
+        output::csv::push_user_csv(text, flat);
+        write_atomic(&dir.join(format!("{id}_results.csv")), |w| w.write_all(text.as_bytes()))?;
     }
     if formats.json {
-        write_atomic(&dir.join(format!("{id}_results.json")), |w| {
-            output::json::write_user_json(w, id, tree)
-        })?;
+        text.clear();
+        output::json::push_flat_user_json(text, id, tree, flat);
+        write_atomic(&dir.join(format!("{id}_results.json")), |w| w.write_all(text.as_bytes()))?;
     }
     Ok(())
 }

@@ -5,92 +5,168 @@
 use crate::value::Value;
 
 /// Python's `repr(x)` for a float (Python 3 `str(x)` is the same).
+pub fn float_repr(x: f64) -> String {
+    let mut out = String::with_capacity(24);
+    push_float_repr(&mut out, x);
+    out
+}
+
+/// Appends Python's `repr(x)` for a float.
 ///
 /// The digits are Python's: the fewest that read back as `x`, and of those
-/// the closest to `x`. They are laid out the way CPython's `float_repr`
-/// does: plain notation for decimal exponents in `-4..16`, exponent
-/// notation with a signed, at least two-digit exponent otherwise.
-pub fn float_repr(x: f64) -> String {
+/// the closest to `x`, ties to even. They are laid out the way CPython's
+/// `float_repr` does: plain notation for decimal exponents in `-4..16`,
+/// exponent notation with a signed, at least two-digit exponent otherwise.
+pub fn push_float_repr(out: &mut String, x: f64) {
     if x.is_nan() {
-        return "nan".to_string();
+        out.push_str("nan");
+        return;
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+        out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+        return;
+    }
+    if x.is_sign_negative() {
+        out.push('-');
     }
 
     // Integers below 2^53 are exact and their shortest digits are all of
     // theirs: the common case (counts, whole seconds) needs no digit search.
-    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 && !(x == 0.0 && x.is_sign_negative()) {
-        return format!("{}.0", x as i64);
+    let magnitude = x.abs();
+    if magnitude.fract() == 0.0 && magnitude < 9_007_199_254_740_992.0 {
+        push_u64(out, magnitude as u64);
+        out.push_str(".0");
+        return;
     }
 
-    let (sign, digits, exponent) = shortest_digits(x);
+    let mut ryu = ryu::Buffer::new();
+    let text = ryu.format_finite(magnitude);
+    // Ryū writes plain notation ("0.000123", "1234.5") for decimal
+    // exponents -5 to 15 and Python for -4 to 15: its plain text is
+    // Python's but at exponent -5 ("0.0000123"). Its exponent notation
+    // ("1.5e-7", "1e16") differs from Python's and is rebuilt below.
+    if !text.contains('e') && !text.starts_with("0.0000") {
+        out.push_str(text);
+        return;
+    }
 
-    let mut out = String::with_capacity(digits.len() + 8);
-    out.push_str(sign);
+    let decimal = split_ryu(text.as_bytes());
+    let digits = decimal.digits();
+    let exponent = decimal.exponent;
     if !(-4..16).contains(&exponent) {
-        out.push_str(&digits[..1]);
+        push_ascii(out, &digits[..1]);
         if digits.len() > 1 {
             out.push('.');
-            out.push_str(&digits[1..]);
+            push_ascii(out, &digits[1..]);
         }
         out.push('e');
         out.push(if exponent < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exponent.unsigned_abs()));
+        let exponent = exponent.unsigned_abs();
+        if exponent < 10 {
+            out.push('0');
+        }
+        push_u64(out, u64::from(exponent));
     } else if exponent >= 0 {
         let integer_len = exponent as usize + 1;
         if digits.len() > integer_len {
-            out.push_str(&digits[..integer_len]);
+            push_ascii(out, &digits[..integer_len]);
             out.push('.');
-            out.push_str(&digits[integer_len..]);
+            push_ascii(out, &digits[integer_len..]);
         } else {
-            out.push_str(&digits);
+            push_ascii(out, digits);
             out.extend(std::iter::repeat_n('0', integer_len - digits.len()));
             out.push_str(".0");
         }
     } else {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', (-exponent - 1) as usize));
-        out.push_str(&digits);
+        push_ascii(out, digits);
     }
-    out
 }
 
-/// The sign, significant digits and decimal exponent of Python's `repr(x)`
-/// for a finite `x`, e.g. `("-", "86736173798840335", -16)`.
-fn shortest_digits(x: f64) -> (&'static str, String, i32) {
-    let shortest = split_scientific(&format!("{x:e}"));
-
-    // Rust's shortest digits round exact ties upwards, while Python's dtoa
-    // takes the even one (repr(111275153569243.125) is
-    // '111275153569243.12'). With the same number of digits, the correctly
-    // rounded text (ties to even) is Python's choice whenever it reads back
-    // as `x`; near a power of two it may not, and then only Rust's does.
-    let precision = shortest.1.len() - 1;
-    let rounded = format!("{x:.precision$e}");
-    if rounded.parse::<f64>() == Ok(x) {
-        let rounded = split_scientific(&rounded);
-        if rounded != shortest {
-            return rounded;
+/// Appends the decimal digits of `n`.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
-    shortest
+    push_ascii(out, &buf[at..]);
 }
 
-/// Splits Rust's `{:e}` output ("-8.67e-16", "1e16", "-0e0", "1.50e3") into
-/// sign, significant digits without trailing zeros, and exponent.
-fn split_scientific(text: &str) -> (&'static str, String, i32) {
-    let (mantissa, exponent) = text.split_once('e').expect("`{:e}` always writes an exponent");
-    let exponent: i32 = exponent.parse().expect("`{:e}` writes an integer exponent");
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(unsigned) => ("-", unsigned),
-        None => ("", mantissa),
-    };
+/// Appends `n` as Python's `str(int)` writes it.
+pub fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
 
-    let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let significant_len = digits.trim_end_matches('0').len().max(1);
-    digits.truncate(significant_len);
-    (sign, digits, exponent)
+/// Appends bytes known to be ASCII digits or signs.
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.push_str(std::str::from_utf8(bytes).expect("ASCII digits"));
+}
+
+/// Significant decimal digits `d.ddd` (no trailing zeros) and the decimal
+/// exponent of their first digit.
+struct Decimal {
+    buf: [u8; 24],
+    len: usize,
+    exponent: i32,
+}
+
+impl Decimal {
+    fn digits(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// The digits and exponent of Ryū's text for a finite, positive, non-zero
+/// double.
+///
+/// Ryū finds the same digits as Python's dtoa: the shortest that read
+/// back as `x`, the closest of those, exact ties to even. Its text
+/// ("1234.5", "0.000123", "1.5e-10", "1e16") is only taken apart here for
+/// digits and exponent, so its own layout does not matter.
+fn split_ryu(text: &[u8]) -> Decimal {
+    let mut decimal = Decimal { buf: [0; 24], len: 0, exponent: 0 };
+    // The value is 0.<digits> * 10^(point + written exponent); `point`
+    // counts digits before the '.' less the leading zeros dropped.
+    let mut point: i32 = 0;
+    let mut before_point = true;
+    let mut written_exponent: i32 = 0;
+    for (i, &b) in text.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                if before_point {
+                    point += 1;
+                }
+                if decimal.len == 0 && b == b'0' {
+                    point -= 1;
+                } else {
+                    decimal.buf[decimal.len] = b;
+                    decimal.len += 1;
+                }
+            }
+            b'.' => before_point = false,
+            b'e' | b'E' => {
+                let exponent = std::str::from_utf8(&text[i + 1..]).expect("ASCII exponent");
+                written_exponent = exponent.parse().expect("Ryū writes an integer exponent");
+                break;
+            }
+            other => unreachable!("unexpected byte {other:#x} in Ryū's text"),
+        }
+    }
+    while decimal.len > 1 && decimal.buf[decimal.len - 1] == b'0' {
+        decimal.len -= 1;
+    }
+    decimal.exponent = point + written_exponent - 1;
+    decimal
 }
 
 // CPython's bounds beyond which `round` gives up rounding: past
@@ -119,6 +195,9 @@ pub fn round_digits(x: f64, digits: i32) -> f64 {
         if x.abs() >= 4_503_599_627_370_496.0 || x.fract() == 0.0 {
             return x;
         }
+        if let Some(rounded) = round_digits_exact(x, digits) {
+            return rounded;
+        }
         // Rust's fixed-precision formatting is exact and rounds ties to even,
         // which is exactly Python's rule.
         let text = format!("{x:.prec$}", prec = digits as usize);
@@ -126,6 +205,42 @@ pub fn round_digits(x: f64, digits: i32) -> f64 {
     }
 
     round_to_power_of_ten(x, digits.unsigned_abs() as usize)
+}
+
+/// Powers of ten that are exact doubles: 10^0 to 10^22.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19, 1e20, 1e21, 1e22,
+];
+
+/// `round(x, digits)` for a finite, non-zero `x` without text, where the
+/// scaled value stays below 2^52; `None` elsewhere.
+///
+/// Python rounds the exact value t = x * 10^digits half to even, to an
+/// integer R, and reads back the decimal text of R * 10^-digits. `p`, the
+/// double nearest t, and `error = t - p` (exact, by a fused multiply-add)
+/// give R: below 2^52 every half-integer is a double, so t lies on the
+/// same side of a half-integer as p unless p is that half-integer, where
+/// the sign of the error decides and only a zero error is a true tie. R
+/// and 10^digits are exact doubles, so R / 10^digits is the correctly
+/// rounded quotient, the very double the decimal text reads back as.
+fn round_digits_exact(x: f64, digits: i32) -> Option<f64> {
+    let scale = *EXACT_POWERS_OF_TEN.get(usize::try_from(digits).ok()?)?;
+    let p = x * scale;
+    // An infinite product (x near the largest doubles) also stops here.
+    if p.abs() >= 4_503_599_627_370_496.0 {
+        return None;
+    }
+    let error = x.mul_add(scale, -p);
+    let is_half = (p - p.trunc()).abs() == 0.5;
+    let rounded = if is_half && error > 0.0 {
+        p.ceil()
+    } else if is_half && error < 0.0 {
+        p.floor()
+    } else {
+        p.round_ties_even()
+    };
+    Some(rounded / scale)
 }
 
 /// Rounds `x` to a multiple of `10^zeros`, ties to even, from its exact
@@ -194,14 +309,23 @@ pub fn py_str(v: &Value) -> Option<String> {
     }
 }
 
+/// Appends what [`py_str`] returns; nothing for `Null`.
+pub fn push_py_str(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => {}
+        Value::Str(s) => out.push_str(s),
+        other => push_repr(out, other),
+    }
+}
+
 /// Appends Python's `repr(value)`.
 fn push_repr(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("None"),
         Value::Bool(true) => out.push_str("True"),
         Value::Bool(false) => out.push_str("False"),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&float_repr(*f)),
+        Value::Int(i) => push_i64(out, *i),
+        Value::Float(f) => push_float_repr(out, *f),
         Value::Str(s) => push_str_repr(out, s),
         Value::List(items) => {
             out.push('[');
@@ -382,6 +506,174 @@ mod tests {
         ];
         for (x, digits, expected) in cases {
             assert_eq!(float_repr(round_digits(x, digits)), expected, "round({x:e}, {digits})");
+        }
+    }
+
+    /// The former implementations, built on Rust's own float formatting and
+    /// parsing: slow, but checked against Python on the cases above and
+    /// simple enough to trust. The fast ones must agree with them bit for bit.
+    mod oracle {
+        pub fn float_repr(x: f64) -> String {
+            if x.is_nan() {
+                return "nan".to_string();
+            }
+            if x.is_infinite() {
+                return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+            }
+            let (sign, digits, exponent) = shortest_digits(x);
+            let mut out = String::from(sign);
+            if !(-4..16).contains(&exponent) {
+                out.push_str(&digits[..1]);
+                if digits.len() > 1 {
+                    out.push('.');
+                    out.push_str(&digits[1..]);
+                }
+                out.push_str(&format!("e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs()));
+            } else if exponent >= 0 {
+                let integer_len = exponent as usize + 1;
+                if digits.len() > integer_len {
+                    out.push_str(&format!("{}.{}", &digits[..integer_len], &digits[integer_len..]));
+                } else {
+                    out.push_str(&format!("{digits}{}.0", "0".repeat(integer_len - digits.len())));
+                }
+            } else {
+                out.push_str(&format!("0.{}{digits}", "0".repeat((-exponent - 1) as usize)));
+            }
+            out
+        }
+
+        fn shortest_digits(x: f64) -> (&'static str, String, i32) {
+            let shortest = split_scientific(&format!("{x:e}"));
+            // Rust rounds exact ties of the shortest digits upwards; the
+            // correctly rounded text (ties to even) is Python's whenever it
+            // reads back as x.
+            let precision = shortest.1.len() - 1;
+            let rounded = format!("{x:.precision$e}");
+            if rounded.parse::<f64>() == Ok(x) {
+                return split_scientific(&rounded);
+            }
+            shortest
+        }
+
+        fn split_scientific(text: &str) -> (&'static str, String, i32) {
+            let (mantissa, exponent) = text.split_once('e').unwrap();
+            let (sign, mantissa) = match mantissa.strip_prefix('-') {
+                Some(unsigned) => ("-", unsigned),
+                None => ("", mantissa),
+            };
+            let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+            let significant_len = digits.trim_end_matches('0').len().max(1);
+            digits.truncate(significant_len);
+            (sign, digits, exponent.parse().unwrap())
+        }
+
+        /// Python's `round(x, digits)` for `digits >= 0` through exact text.
+        pub fn round_digits(x: f64, digits: usize) -> f64 {
+            if !x.is_finite() || x == 0.0 || x.abs() >= 4_503_599_627_370_496.0 || x.fract() == 0.0 {
+                return x;
+            }
+            format!("{x:.digits$}").parse().unwrap()
+        }
+    }
+
+    /// SplitMix64: reproducible pseudo-random bits without a dependency.
+    struct Bits(u64);
+
+    impl Bits {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        /// A double with a random mantissa and a decimal magnitude around
+        /// 10^`spread` either way.
+        fn scaled(&mut self, spread: i32) -> f64 {
+            let mantissa = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+            let exponent = (self.next() % (2 * spread as u64 + 1)) as i32 - spread;
+            let sign = if self.next() & 1 == 0 { 1.0 } else { -1.0 };
+            sign * mantissa * 10f64.powi(exponent)
+        }
+    }
+
+    /// Doubles of every kind the writers meet and many they do not.
+    fn varied_values() -> Vec<f64> {
+        let mut bits = Bits(2024);
+        let mut values = vec![0.0, -0.0, f64::MIN_POSITIVE, f64::MAX, f64::MIN, 5e-324, -5e-324];
+        for _ in 0..150_000 {
+            let x = f64::from_bits(bits.next());
+            if x.is_finite() {
+                values.push(x);
+            }
+        }
+        for _ in 0..100_000 {
+            values.push(bits.scaled(25));
+        }
+        for a in 0..400 {
+            for b in 1..300 {
+                values.push(a as f64 / b as f64);
+                values.push(-(b as f64) / (a as f64 + 7.0));
+            }
+        }
+        for k in -325..309 {
+            let p = format!("1e{k}").parse::<f64>().unwrap();
+            for x in [p, p * 2.0, p * 5.0, p * 9.99] {
+                values.extend([x, x.next_up(), x.next_down(), -x]);
+            }
+        }
+        for k in -1074..1024 {
+            let p = 2f64.powi(k);
+            values.extend([p, p.next_up(), p.next_down(), p * 3.0]);
+        }
+        for _ in 0..20_000 {
+            let n = (bits.next() >> (bits.next() % 64)) as i64;
+            values.extend([n as f64, n as f64 / 2.0, n as f64 / 1024.0, -(n as f64) + 0.125]);
+        }
+        values
+    }
+
+    #[test]
+    fn float_repr_agrees_with_the_former_implementation() {
+        let values = varied_values();
+        assert!(values.len() > 500_000);
+        let mut out = String::new();
+        for x in values {
+            out.clear();
+            push_float_repr(&mut out, x);
+            assert_eq!(out, oracle::float_repr(x), "repr of {x:e} ({:#x})", x.to_bits());
+        }
+    }
+
+    #[test]
+    fn round_digits_agrees_with_the_former_implementation() {
+        let mut bits = Bits(7);
+        let mut values = varied_values();
+        // Exact binary ties at some precision: dyadic rationals.
+        for m in 1..3000 {
+            for j in 0..24 {
+                values.push(m as f64 / f64::from(1u32 << j));
+                values.push(-(m as f64) / f64::from(1u32 << j));
+            }
+        }
+        // Decimal halves such as 2.675, whose doubles sit just off the tie,
+        // and their neighbours.
+        for _ in 0..40_000 {
+            let d = (bits.next() % 12) as i32;
+            let n = bits.next() % 10u64.pow(1 + (bits.next() % 8) as u32);
+            let x: f64 = format!("{n}5e-{}", d + 1).parse().unwrap();
+            values.extend([x, x.next_up(), x.next_down(), -x]);
+        }
+        let digit_counts: Vec<i32> = (0..=24).chain([30, 100]).collect();
+        for (i, x) in values.iter().enumerate() {
+            // Every value at the CSV's precision, and a varying other one.
+            let other = digit_counts[i % digit_counts.len()];
+            for digits in [5, other] {
+                let got = round_digits(*x, digits);
+                let want = oracle::round_digits(*x, digits as usize);
+                assert_eq!(got.to_bits(), want.to_bits(), "round({x:e}, {digits}): {got:e} vs {want:e}");
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 //! (the same table with typed columns) and `_aggregate_stats.json` (mean,
 //! sample std, min, max, median and n of every numeric key).
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -12,8 +13,9 @@ use polars::prelude::*;
 
 use crate::batch::write_atomic;
 use crate::load::parse_py_float;
-use crate::output::csv::write_csv_row;
-use crate::pyfmt::{float_repr, py_str};
+use crate::output::csv::{end_row, push_csv_row, push_field};
+use crate::output::flat::{Flat, Layout};
+use crate::pyfmt::{float_repr, push_float_repr, push_i64, py_str};
 use crate::value::Value;
 
 /// Status of a user in a shard.
@@ -25,28 +27,50 @@ pub struct ShardRow {
     pub user: String,
     pub status: &'static str,
     pub records: Option<i64>,
-    pub flat: Vec<(String, Value)>,
+    /// The user's flattened results; None for a skipped user.
+    pub flat: Option<Flat>,
 }
 
 /// A shard's frame: user_id, status, record_count, then one typed column
 /// per flattened key (floats, integers, booleans or text; null where absent).
+/// Columns come in the order their keys first appear in the rows.
 pub fn shard(rows: &[ShardRow]) -> Result<DataFrame> {
+    // Users share a few layouts: each layout's keys are placed in columns
+    // once, and its rows then go straight to those columns.
     let mut keys: Vec<&str> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
+    let mut column_of_key: HashMap<&str, usize> = HashMap::new();
+    let mut columns_of_layout: Vec<Vec<usize>> = Vec::new();
+    let mut layout_at: HashMap<*const Layout, usize> = HashMap::new();
+    let mut row_columns: Vec<Option<usize>> = Vec::with_capacity(rows.len());
     for row in rows {
-        for (k, _) in &row.flat {
-            if !seen.contains_key(k.as_str()) {
-                seen.insert(k.as_str(), keys.len());
-                keys.push(k.as_str());
-            }
-        }
+        let Some(flat) = &row.flat else {
+            row_columns.push(None);
+            continue;
+        };
+        let layout: &Layout = &flat.layout;
+        let at = *layout_at.entry(std::ptr::from_ref(layout)).or_insert_with(|| {
+            let columns = layout
+                .keys()
+                .iter()
+                .map(|k| {
+                    *column_of_key.entry(k.as_str()).or_insert_with(|| {
+                        keys.push(k.as_str());
+                        keys.len() - 1
+                    })
+                })
+                .collect();
+            columns_of_layout.push(columns);
+            columns_of_layout.len() - 1
+        });
+        row_columns.push(Some(at));
     }
 
     let n = rows.len();
     let mut cells: Vec<Vec<Option<&Value>>> = vec![vec![None; n]; keys.len()];
-    for (i, row) in rows.iter().enumerate() {
-        for (k, v) in &row.flat {
-            cells[seen[k.as_str()]][i] = Some(v);
+    for (i, (row, layout_at)) in rows.iter().zip(&row_columns).enumerate() {
+        let (Some(flat), Some(at)) = (&row.flat, layout_at) else { continue };
+        for (value, &column) in flat.values.iter().zip(&columns_of_layout[*at]) {
+            cells[column][i] = Some(value);
         }
     }
 
@@ -94,7 +118,65 @@ fn typed_column(name: &str, values: &[Option<&Value>]) -> Column {
     Column::new(name, col)
 }
 
-/// Python's `str()` of one cell of a typed column; `None` is an empty cell.
+/// A typed column of the summary table, its values copied out once so
+/// that rows read them by plain indexing.
+enum Cells<'a> {
+    Bool(Vec<Option<bool>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Text(Vec<Option<&'a str>>),
+    /// A type that shards do not make; read through `AnyValue`.
+    Other(&'a Column),
+}
+
+impl<'a> Cells<'a> {
+    fn new(column: &'a Column) -> Cells<'a> {
+        let typed = match column.dtype() {
+            DataType::Boolean => column.bool().ok().map(|c| Cells::Bool(c.iter().collect())),
+            DataType::Int64 => column.i64().ok().map(|c| Cells::Int(c.iter().collect())),
+            DataType::Float64 => column.f64().ok().map(|c| Cells::Float(c.iter().collect())),
+            DataType::String => column.str().ok().map(|c| Cells::Text(c.iter().collect())),
+            _ => None,
+        };
+        typed.unwrap_or(Cells::Other(column))
+    }
+
+    /// Appends Python's `str()` of row `i` as a CSV field; nothing for a
+    /// null.
+    fn push(&self, out: &mut String, i: usize) {
+        match self {
+            Cells::Bool(c) => {
+                if let Some(b) = c[i] {
+                    out.push_str(if b { "True" } else { "False" });
+                }
+            }
+            Cells::Int(c) => {
+                if let Some(v) = c[i] {
+                    push_i64(out, v);
+                }
+            }
+            // Numbers never hold a character that needs quotes.
+            Cells::Float(c) => {
+                if let Some(v) = c[i] {
+                    push_float_repr(out, v);
+                }
+            }
+            Cells::Text(c) => {
+                if let Some(v) = c[i] {
+                    push_field(out, v);
+                }
+            }
+            Cells::Other(c) => {
+                if let Some(text) = c.get(i).ok().and_then(cell) {
+                    push_field(out, &text);
+                }
+            }
+        }
+    }
+}
+
+/// Python's `str()` of one cell of a column of another type; `None` is an
+/// empty cell.
 fn cell(value: AnyValue) -> Option<String> {
     match value {
         AnyValue::Null => None,
@@ -106,6 +188,9 @@ fn cell(value: AnyValue) -> Option<String> {
         other => Some(other.to_string()),
     }
 }
+
+/// Flush the summary CSV to the file past this many bytes.
+const CSV_FLUSH_BYTES: usize = 1 << 16;
 
 /// Writes the three summaries of every processed user in `journal`.
 pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, elapsed: f64) -> Result<()> {
@@ -132,15 +217,24 @@ pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, el
     }
 
     write_atomic(&dir.join("_all_users_summary.csv"), |w| {
-        let header: Vec<Option<&str>> = order.iter().map(|c| Some(c.as_str())).collect();
-        write_csv_row(w, &header)?;
-        let columns = table.columns();
+        let columns: Vec<Cells> = table.columns().iter().map(Cells::new).collect();
+        let mut text = String::with_capacity(2 * CSV_FLUSH_BYTES);
+        push_csv_row(&mut text, order.iter().map(|c| Some(c.as_str())));
         for i in 0..table.height() {
-            let row: Vec<Option<String>> = columns.iter().map(|c| c.get(i).ok().and_then(cell)).collect();
-            let refs: Vec<Option<&str>> = row.iter().map(|c| c.as_deref()).collect();
-            write_csv_row(w, &refs)?;
+            let row_start = text.len();
+            for (j, column) in columns.iter().enumerate() {
+                if j > 0 {
+                    text.push(',');
+                }
+                column.push(&mut text, i);
+            }
+            end_row(&mut text, row_start, columns.len());
+            if text.len() > CSV_FLUSH_BYTES {
+                w.write_all(text.as_bytes())?;
+                text.clear();
+            }
         }
-        Ok(())
+        w.write_all(text.as_bytes())
     })?;
 
     write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
@@ -213,4 +307,47 @@ fn aggregate(table: &DataFrame) -> Result<serde_json::Map<String, serde_json::Va
         out.insert(name.to_string(), serde_json::Value::Object(entry));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::output::flat::Layouts;
+    use crate::value::test_trees::{map, text};
+
+    /// Rows of two layouts and a skipped user: each key gets one column,
+    /// in first-seen order, typed by its values, null where a row lacks it.
+    #[test]
+    fn shard_places_every_layout_in_shared_columns() {
+        let layouts = Layouts::default();
+        let plain = |x: f64| map(vec![("name", text("u")), ("a", map(vec![("x", Value::Float(x))]))]);
+        let with_extra = map(vec![
+            ("name", text("w")),
+            ("a", map(vec![("x", Value::Int(4))])),
+            ("flag", Value::Bool(true)),
+        ]);
+        let row = |user: &str, tree: Option<&Value>| ShardRow {
+            user: user.to_string(),
+            status: if tree.is_some() { OK } else { SKIPPED },
+            records: tree.map(|_| 10),
+            flat: tree.map(|t| layouts.flatten(t)),
+        };
+        let rows = [
+            row("u1", Some(&plain(0.5))),
+            row("u2", None),
+            row("u3", Some(&with_extra)),
+            row("u4", Some(&plain(-1.0))),
+        ];
+
+        let df = shard(&rows).unwrap();
+        let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["user_id", "status", "record_count", "name", "a__x", "flag"]);
+        let x: Vec<Option<f64>> = df.column("a__x").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(x, [Some(0.5), None, Some(4.0), Some(-1.0)]);
+        let flag: Vec<Option<bool>> = df.column("flag").unwrap().bool().unwrap().iter().collect();
+        assert_eq!(flag, [None, None, Some(true), None]);
+        let name: Vec<Option<&str>> = df.column("name").unwrap().str().unwrap().iter().collect();
+        assert_eq!(name, [Some("u"), None, Some("w"), Some("u")]);
+    }
 }

@@ -3,75 +3,63 @@
 //! keys as the header, one value row, written by Python's `csv.writer` with
 //! its default dialect (`,`, `"`, minimal quoting, `\r\n` line ends).
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::pyfmt::{float_repr, py_str, round_digits};
+use crate::output::flat::{Flat, Layout};
+use crate::pyfmt::{push_float_repr, push_i64, push_py_str, round_digits};
 use crate::value::Value;
-
-/// The separator bandicoot's `flatten` puts between nested keys.
-const KEY_SEPARATOR: &str = "__";
 
 /// Float cells are written as `repr(round(x, DIGITS))`.
 const DIGITS: i32 = 5;
 
 /// bandicoot's `utils.flatten(tree)`: leaves keyed by their `__`-joined
-/// path, depth first, in tree order.
-///
-/// Like Python's dict, a key produced twice keeps its first position and its
-/// last value. A nested empty map produces no key, and a root that is not a
-/// map has no leaves.
-pub fn flatten(tree: &Value) -> Vec<(String, &Value)> {
-    let mut leaves = Vec::new();
-    let mut position_of = HashMap::new();
-    push_leaves(tree, "", &mut leaves, &mut position_of);
-    leaves
-}
-
-fn push_leaves<'a>(
-    node: &'a Value,
-    parent_key: &str,
-    leaves: &mut Vec<(String, &'a Value)>,
-    position_of: &mut HashMap<String, usize>,
-) {
-    let Value::Map(entries) = node else {
-        return;
-    };
-
-    for (key, value) in entries {
-        // Python tests the parent key for truth, so an empty parent key
-        // adds no separator.
-        let path =
-            if parent_key.is_empty() { key.clone() } else { format!("{parent_key}{KEY_SEPARATOR}{key}") };
-
-        if let Value::Map(_) = value {
-            push_leaves(value, &path, leaves, position_of);
-        } else if let Some(&at) = position_of.get(&path) {
-            leaves[at].1 = value;
-        } else {
-            position_of.insert(path.clone(), leaves.len());
-            leaves.push((path, value));
-        }
-    }
+/// path, depth first, in tree order (see [`Layout`]).
+pub fn flatten(tree: &Value) -> Vec<(String, Value)> {
+    let layout = Layout::new(tree);
+    let values = layout.values(tree);
+    layout.keys().iter().cloned().zip(values).collect()
 }
 
 /// Writes the header row of flattened keys and the row of their values.
 pub fn write_user_csv<W: Write>(w: &mut W, tree: &Value) -> io::Result<()> {
-    let leaves = flatten(tree);
-
-    let header: Vec<Option<&str>> = leaves.iter().map(|(key, _)| Some(key.as_str())).collect();
-    write_csv_row(w, &header)?;
-
-    let cells: Vec<Option<String>> = leaves.iter().map(|(_, value)| cell_text(value)).collect();
-    let cells: Vec<Option<&str>> = cells.iter().map(Option::as_deref).collect();
-    write_csv_row(w, &cells)
+    let layout = std::sync::Arc::new(Layout::new(tree));
+    let values = layout.values(tree);
+    let mut text = String::new();
+    push_user_csv(&mut text, &Flat { layout, values });
+    w.write_all(text.as_bytes())
 }
 
-/// `to_csv`'s `make_repr`: floats rounded, everything else `str()`.
-fn cell_text(value: &Value) -> Option<String> {
+/// Appends a user's CSV file: the header row of flattened keys and the row
+/// of their values.
+pub fn push_user_csv(out: &mut String, flat: &Flat) {
+    out.push_str(flat.layout.csv_header());
+    let row_start = out.len();
+    for (i, value) in flat.values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_cell(out, value);
+    }
+    end_row(out, row_start, flat.values.len());
+}
+
+/// `to_csv`'s `make_repr`, quoted as a cell: floats rounded, everything
+/// else `str()`.
+fn push_cell(out: &mut String, value: &Value) {
     match value {
-        Value::Float(f) => Some(float_repr(round_digits(*f, DIGITS))),
-        other => py_str(other),
+        // Numbers, booleans and None need no quotes.
+        Value::Float(f) => push_float_repr(out, round_digits(*f, DIGITS)),
+        Value::Int(i) => push_i64(out, *i),
+        Value::Str(s) => push_field(out, s),
+        Value::Null | Value::Bool(_) => push_py_str(out, value),
+        Value::List(_) | Value::Map(_) => {
+            let at = out.len();
+            push_py_str(out, value);
+            if needs_quotes(&out[at..]) {
+                let text = out.split_off(at);
+                push_field(out, &text);
+            }
+        }
     }
 }
 
@@ -79,40 +67,56 @@ fn cell_text(value: &Value) -> Option<String> {
 /// cell.
 pub fn write_csv_row<W: Write>(w: &mut W, cells: &[Option<&str>]) -> io::Result<()> {
     let mut line = String::new();
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        push_field(&mut line, cell.unwrap_or(""));
-    }
-
-    // Python quotes a lone empty field so that the row is not mistaken for
-    // a blank line; two empty fields already show a comma.
-    if cells.len() == 1 && line.is_empty() {
-        line.push_str("\"\"");
-    }
-
-    line.push_str("\r\n");
+    push_csv_row(&mut line, cells.iter().copied());
     w.write_all(line.as_bytes())
 }
 
-/// QUOTE_MINIMAL: quote a field holding the delimiter, the quote or a
-/// character of the line terminator, doubling inner quotes.
-fn push_field(line: &mut String, field: &str) {
-    let needs_quotes = field.contains([',', '"', '\r', '\n']);
-    if !needs_quotes {
-        line.push_str(field);
+/// Appends one row as Python's default `csv.writer` writes it, line end
+/// included; `None` is an empty cell.
+pub fn push_csv_row<'a>(out: &mut String, cells: impl IntoIterator<Item = Option<&'a str>>) {
+    let row_start = out.len();
+    let mut count = 0;
+    for cell in cells {
+        if count > 0 {
+            out.push(',');
+        }
+        push_field(out, cell.unwrap_or(""));
+        count += 1;
+    }
+    end_row(out, row_start, count);
+}
+
+/// Ends the row of `cells` cells that starts at `row_start` in `out`.
+pub fn end_row(out: &mut String, row_start: usize, cells: usize) {
+    // Python quotes a lone empty field so that the row is not mistaken for
+    // a blank line; two empty fields already show a comma.
+    if cells == 1 && out.len() == row_start {
+        out.push_str("\"\"");
+    }
+    out.push_str("\r\n");
+}
+
+/// QUOTE_MINIMAL: a field holding the delimiter, the quote or a character
+/// of the line terminator is quoted.
+fn needs_quotes(field: &str) -> bool {
+    field.contains([',', '"', '\r', '\n'])
+}
+
+/// Appends a field, quoted if it needs to be, inner quotes doubled.
+pub fn push_field(out: &mut String, field: &str) {
+    if !needs_quotes(field) {
+        out.push_str(field);
         return;
     }
 
-    line.push('"');
-    for c in field.chars() {
-        if c == '"' {
-            line.push('"');
+    out.push('"');
+    for (i, part) in field.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
         }
-        line.push(c);
+        out.push_str(part);
     }
-    line.push('"');
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -197,7 +201,7 @@ mod tests {
         let leaves = flatten(&tree);
         let keys: Vec<&str> = leaves.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a__b", "c", "x", "y", "z", "w", "v", "u"]);
-        assert_eq!(leaves[0].1, &Value::Int(2));
+        assert_eq!(leaves[0].1, Value::Int(2));
 
         let expected = "a__b,c,x,y,z,w,v,u\r\n\
             2,3,lead space,\" ,comma\",\"q\"\"uote\",\"line\nbreak\",\"cr\r\",\r\n";

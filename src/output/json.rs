@@ -5,7 +5,8 @@
 
 use std::io::{self, Write};
 
-use crate::pyfmt::float_repr;
+use crate::output::flat::Flat;
+use crate::pyfmt::{push_float_repr, push_i64};
 use crate::value::Value;
 
 const INDENT: &str = "    ";
@@ -18,23 +19,108 @@ pub fn write_user_json<W: Write>(w: &mut W, name: &str, tree: &Value) -> io::Res
 /// The text [`write_user_json`] writes.
 pub fn to_json_string(name: &str, tree: &Value) -> String {
     let mut out = String::with_capacity(4096);
+    push_user_json(&mut out, name, tree);
+    out
+}
+
+/// Appends the text [`write_user_json`] writes.
+pub fn push_user_json(out: &mut String, name: &str, tree: &Value) {
+    push_name(out, name);
+    push_value(out, tree, 1);
+    out.push_str("\n}");
+}
+
+/// Appends the text [`write_user_json`] writes for `flat`, the flattened
+/// `tree`: from its layout's [`JsonShape`] where it has one.
+pub fn push_flat_user_json(out: &mut String, name: &str, tree: &Value, flat: &Flat) {
+    match flat.layout.json_shape() {
+        Some(shape) => shape.push_user_json(out, name, &flat.values),
+        None => push_user_json(out, name, tree),
+    }
+}
+
+/// The text before the tree: the opening brace and the user's name.
+fn push_name(out: &mut String, name: &str) {
     out.push_str("{\n");
     out.push_str(INDENT);
-    push_json_string(&mut out, name);
+    push_json_string(out, name);
     out.push_str(": ");
-    push_value(&mut out, tree, 1);
-    out.push_str("\n}");
-    out
+}
+
+/// The JSON text of every tree of one shape, with the leaves cut out: the
+/// keys, brackets and indentation, which are most of a file, are rendered
+/// once and copied, and only the user's name and leaf values are rendered
+/// per user.
+#[derive(Debug)]
+pub struct JsonShape {
+    /// The text after the user's name, leaves left out.
+    text: String,
+    /// For each leaf in tree order, where it goes in `text` and the
+    /// nesting level it is rendered at.
+    cuts: Vec<(usize, usize)>,
+}
+
+impl JsonShape {
+    pub fn new(tree: &Value) -> JsonShape {
+        let mut text = String::new();
+        let mut cuts = Vec::new();
+        push_tree(&mut text, tree, 1, &mut |text: &mut String, _: &Value, level| {
+            cuts.push((text.len(), level));
+        });
+        text.push_str("\n}");
+        JsonShape { text, cuts }
+    }
+
+    /// Appends the file of user `name` whose leaves, in tree order, are
+    /// `leaves`.
+    pub fn push_user_json(&self, out: &mut String, name: &str, leaves: &[Value]) {
+        assert_eq!(leaves.len(), self.cuts.len(), "leaves of another shape");
+        push_name(out, name);
+        let mut from = 0;
+        for (&(at, level), leaf) in self.cuts.iter().zip(leaves) {
+            out.push_str(&self.text[from..at]);
+            push_value(out, leaf, level);
+            from = at;
+        }
+        out.push_str(&self.text[from..]);
+    }
 }
 
 /// Appends `value` whose opening bracket sits at nesting `level`; Python's
 /// encoder puts every list item and map entry on its own line.
 fn push_value(out: &mut String, value: &Value, level: usize) {
+    push_tree(out, value, level, &mut push_leaf);
+}
+
+/// Appends the maps of `value` and hands every other value to `leaf`.
+fn push_tree<F>(out: &mut String, value: &Value, level: usize, leaf: &mut F)
+where
+    F: FnMut(&mut String, &Value, usize),
+{
+    match value {
+        Value::Map(entries) if entries.is_empty() => out.push_str("{}"),
+        Value::Map(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                push_item_break(out, i, level + 1);
+                push_json_string(out, key);
+                out.push_str(": ");
+                push_tree(out, item, level + 1, leaf);
+            }
+            push_closing_break(out, level);
+            out.push('}');
+        }
+        other => leaf(out, other, level),
+    }
+}
+
+/// Appends a value that is not a map.
+fn push_leaf(out: &mut String, value: &Value, level: usize) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) => push_i64(out, *i),
         Value::Float(f) => push_float(out, *f),
         Value::Str(s) => push_json_string(out, s),
         Value::List(items) if items.is_empty() => out.push_str("[]"),
@@ -47,18 +133,7 @@ fn push_value(out: &mut String, value: &Value, level: usize) {
             push_closing_break(out, level);
             out.push(']');
         }
-        Value::Map(entries) if entries.is_empty() => out.push_str("{}"),
-        Value::Map(entries) => {
-            out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                push_item_break(out, i, level + 1);
-                push_json_string(out, key);
-                out.push_str(": ");
-                push_value(out, item, level + 1);
-            }
-            push_closing_break(out, level);
-            out.push('}');
-        }
+        Value::Map(_) => push_value(out, value, level),
     }
 }
 
@@ -91,7 +166,7 @@ fn push_float(out: &mut String, f: f64) {
     } else if f == f64::NEG_INFINITY {
         out.push_str("-Infinity");
     } else {
-        out.push_str(&float_repr(f));
+        push_float_repr(out, f);
     }
 }
 
@@ -100,25 +175,41 @@ fn push_float(out: &mut String, f: f64) {
 /// characters beyond the BMP as UTF-16 surrogate pairs.
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+    let mut rest = s;
+    // Runs of characters that need no escape are copied whole.
+    while let Some(at) = rest.bytes().position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\') {
+        out.push_str(&rest[..at]);
+        // Every byte before `at` is ASCII, so a character starts there.
+        let c = rest[at..].chars().next().expect("a character at a char boundary");
+        push_escaped(out, c);
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
+/// Appends the escape of a character that is not printable ASCII, or a
+/// quote or backslash.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{08}' => out.push_str("\\b"),
+        '\u{0c}' => out.push_str("\\f"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut units = [0u16; 2];
+            for &unit in c.encode_utf16(&mut units).iter() {
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
                 }
             }
         }
     }
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -276,6 +367,50 @@ mod tests {
     }
 }"#;
         assert_eq!(to_json_string("n\u{1F600}", &tree), expected);
+    }
+
+    /// Rendering from a layout's shape and the flattened values gives the
+    /// very text of rendering the tree, for trees of every kind of leaf,
+    /// nesting and empty container; a repeated key falls back to the tree.
+    #[test]
+    fn shape_rendering_matches_tree_rendering() {
+        use crate::output::flat::Layouts;
+
+        let tree = |x: f64, s: &str| {
+            map(vec![
+                ("name", text(s)),
+                (
+                    "reporting",
+                    map(vec![
+                        ("weekend", Value::List(vec![Value::Int(6), Value::Int(7)])),
+                        ("nested", Value::List(vec![map(vec![("k", Value::Float(x))]), Value::List(vec![])])),
+                        ("none", Value::Null),
+                        ("flag", Value::Bool(x > 0.0)),
+                        ("empty", Value::map()),
+                    ]),
+                ),
+                ("a", map(vec![("b", map(vec![("m\u{e9}an", Value::Float(x)), ("n", Value::Int(-3))]))])),
+                ("tail", Value::Float(x * 1e20)),
+            ])
+        };
+        let repeated = map(vec![("a", map(vec![("b", Value::Int(1))])), ("a__b", Value::Int(2))]);
+
+        let layouts = Layouts::default();
+        for (name, tree) in [
+            ("u1", tree(0.1, "plain")),
+            ("u\"2\u{1F600}", tree(-2.5e-7, "q\"uote\n")),
+            ("u3", tree(f64::NAN, "")),
+            ("u4", repeated),
+            ("u5", Value::Float(1.5)),
+        ] {
+            let flat = layouts.flatten(&tree);
+            let mut out = String::new();
+            push_flat_user_json(&mut out, name, &tree, &flat);
+            assert_eq!(out, to_json_string(name, &tree), "{tree:?}");
+        }
+        assert!(layouts.flatten(&tree(1.0, "x")).layout.json_shape().is_some());
+        let repeated = map(vec![("a", map(vec![("b", Value::Int(1))])), ("a__b", Value::Int(2))]);
+        assert!(layouts.flatten(&repeated).layout.json_shape().is_none());
     }
 
     /// Python: `json.dumps(OrderedDict([('x', [])]), indent=4, separators=(',', ': '))`

@@ -2,4 +2,5 @@
 //! `to_json` and `to_csv` byte for byte.
 
 pub mod csv;
+pub mod flat;
 pub mod json;

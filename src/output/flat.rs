@@ -1,0 +1,279 @@
+//! bandicoot's `utils.flatten` of a result tree: leaves keyed by their
+//! `__`-joined path, as the per-user CSV and the journal's shards hold them.
+//!
+//! The keys depend only on the tree's shape (its keys and nesting), which
+//! nearly every user of a run shares. A [`Layout`] holds the flattened keys
+//! of one shape, built once and shared; a user's [`Flat`] is then just the
+//! layout and the leaf values.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::output::csv::push_csv_row;
+use crate::output::json::JsonShape;
+use crate::value::Value;
+
+/// The separator bandicoot's `flatten` puts between nested keys.
+const KEY_SEPARATOR: &str = "__";
+
+/// At most this many shapes are remembered: a run whose users all differ
+/// (say, by their attribute keys) then costs a bounded search per user.
+const MAX_REMEMBERED: usize = 32;
+
+/// The flattened keys of every tree of one shape.
+#[derive(Debug)]
+pub struct Layout {
+    /// The root's number of entries; None for a root that is not a map,
+    /// which has no leaves.
+    root_len: Option<usize>,
+    /// Every map entry in pre-order: its key, and for a map value its
+    /// number of entries (None for a leaf).
+    shape: Vec<(String, Option<usize>)>,
+    /// The flattened keys, in output order.
+    keys: Vec<String>,
+    /// For each leaf in tree order, the position of its key in `keys`.
+    slots: Vec<usize>,
+    /// The CSV header row of `keys`, line end included.
+    csv_header: String,
+    /// The JSON text of the shape, where the leaves in tree order are the
+    /// values in key order: no key repeats and the root is a map.
+    json_shape: Option<JsonShape>,
+}
+
+impl Layout {
+    /// The layout of `tree`'s shape.
+    ///
+    /// Like Python's dict, a key produced twice keeps its first position and
+    /// its last value. A nested empty map produces no key.
+    pub fn new(tree: &Value) -> Layout {
+        let mut layout = Layout {
+            root_len: None,
+            shape: Vec::new(),
+            keys: Vec::new(),
+            slots: Vec::new(),
+            csv_header: String::new(),
+            json_shape: None,
+        };
+        if let Value::Map(entries) = tree {
+            layout.root_len = Some(entries.len());
+            let mut position_of = HashMap::new();
+            layout.push_entries(entries, "", &mut position_of);
+            if layout.slots.len() == layout.keys.len() {
+                layout.json_shape = Some(JsonShape::new(tree));
+            }
+        }
+        push_csv_row(&mut layout.csv_header, layout.keys.iter().map(|k| Some(k.as_str())));
+        layout
+    }
+
+    fn push_entries(
+        &mut self,
+        entries: &[(String, Value)],
+        parent_key: &str,
+        position_of: &mut HashMap<String, usize>,
+    ) {
+        for (key, value) in entries {
+            // Python tests the parent key for truth, so an empty parent key
+            // adds no separator.
+            let path =
+                if parent_key.is_empty() { key.clone() } else { format!("{parent_key}{KEY_SEPARATOR}{key}") };
+
+            if let Value::Map(children) = value {
+                self.shape.push((key.clone(), Some(children.len())));
+                self.push_entries(children, &path, position_of);
+                continue;
+            }
+            self.shape.push((key.clone(), None));
+            let slot = *position_of.entry(path).or_insert_with_key(|path| {
+                self.keys.push(path.clone());
+                self.keys.len() - 1
+            });
+            self.slots.push(slot);
+        }
+    }
+
+    /// Whether `tree` has exactly this layout's shape.
+    pub fn fits(&self, tree: &Value) -> bool {
+        match (tree, self.root_len) {
+            (Value::Map(entries), Some(len)) => {
+                entries.len() == len && same_shape(entries, &self.shape, &mut 0)
+            }
+            (Value::Map(_), None) | (_, Some(_)) => false,
+            (_, None) => true,
+        }
+    }
+
+    /// The flattened keys, in output order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// The CSV header row, `\r\n` included.
+    pub fn csv_header(&self) -> &str {
+        &self.csv_header
+    }
+
+    /// The JSON text of the shape, for [`Flat`] values; None where they are
+    /// not the leaves (a repeated key, a root that is not a map).
+    pub fn json_shape(&self) -> Option<&JsonShape> {
+        self.json_shape.as_ref()
+    }
+
+    /// The leaf values of `tree`, which must fit this layout, in key order.
+    pub fn values(&self, tree: &Value) -> Vec<Value> {
+        let mut values = vec![Value::Null; self.keys.len()];
+        if let Value::Map(entries) = tree {
+            let mut leaf = 0;
+            self.fill(entries, &mut values, &mut leaf);
+        }
+        values
+    }
+
+    fn fill(&self, entries: &[(String, Value)], values: &mut [Value], leaf: &mut usize) {
+        for (_, value) in entries {
+            if let Value::Map(children) = value {
+                self.fill(children, values, leaf);
+            } else {
+                // Later duplicates overwrite: the last value wins.
+                values[self.slots[*leaf]] = value.clone();
+                *leaf += 1;
+            }
+        }
+    }
+}
+
+/// Whether `entries` walk through `shape` from `*at`, key for key.
+fn same_shape(entries: &[(String, Value)], shape: &[(String, Option<usize>)], at: &mut usize) -> bool {
+    for (key, value) in entries {
+        let Some((expected, children_len)) = shape.get(*at) else {
+            return false;
+        };
+        *at += 1;
+        if key != expected {
+            return false;
+        }
+        match (value, children_len) {
+            (Value::Map(children), Some(len)) => {
+                if children.len() != *len || !same_shape(children, shape, at) {
+                    return false;
+                }
+            }
+            (Value::Map(_), None) | (_, Some(_)) => return false,
+            (_, None) => {}
+        }
+    }
+    true
+}
+
+/// One user's flattened results: the shared keys and the user's values.
+#[derive(Debug, Clone)]
+pub struct Flat {
+    pub layout: Arc<Layout>,
+    pub values: Vec<Value>,
+}
+
+/// The layouts met so far in a run, shared between threads.
+#[derive(Debug, Default)]
+pub struct Layouts {
+    known: RwLock<Vec<Arc<Layout>>>,
+}
+
+impl Layouts {
+    /// `tree` flattened, with the remembered layout of its shape or a new one.
+    pub fn flatten(&self, tree: &Value) -> Flat {
+        let layout = self.layout_of(tree);
+        let values = layout.values(tree);
+        Flat { layout, values }
+    }
+
+    fn layout_of(&self, tree: &Value) -> Arc<Layout> {
+        // A poisoned lock only means another user's thread panicked; the
+        // list itself is always whole.
+        let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(layout) = known.iter().find(|l| l.fits(tree)) {
+            return Arc::clone(layout);
+        }
+        drop(known);
+
+        let layout = Arc::new(Layout::new(tree));
+        let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
+        if known.len() < MAX_REMEMBERED {
+            known.push(Arc::clone(&layout));
+        }
+        layout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::value::test_trees::{map, text};
+
+    fn keys(flat: &Flat) -> Vec<&str> {
+        flat.layout.keys().iter().map(String::as_str).collect()
+    }
+
+    /// Python 3.11 with bandicoot's `flatten` on `OrderedDict([('a', {'b': 1}),
+    /// ('a__b', 2), ('c', 3), ('', {'x': 'lead'}), ('e', {})])` gives
+    /// `OrderedDict([('a__b', 2), ('c', 3), ('x', 'lead')])`.
+    #[test]
+    fn duplicate_paths_keep_first_position_and_last_value() {
+        let tree = map(vec![
+            ("a", map(vec![("b", Value::Int(1))])),
+            ("a__b", Value::Int(2)),
+            ("c", Value::Int(3)),
+            ("", map(vec![("x", text("lead"))])),
+            ("e", Value::map()),
+        ]);
+        let flat = Layouts::default().flatten(&tree);
+        assert_eq!(keys(&flat), ["a__b", "c", "x"]);
+        assert_eq!(flat.values, [Value::Int(2), Value::Int(3), text("lead")]);
+    }
+
+    #[test]
+    fn trees_of_one_shape_share_a_layout_and_keep_their_values() {
+        let tree = |x: f64, name: &str| {
+            map(vec![("name", text(name)), ("m", map(vec![("p", Value::Float(x)), ("q", Value::Null)]))])
+        };
+        let layouts = Layouts::default();
+        let first = layouts.flatten(&tree(1.5, "u1"));
+        let second = layouts.flatten(&tree(-2.0, "u2"));
+        assert!(Arc::ptr_eq(&first.layout, &second.layout));
+        assert_eq!(keys(&second), ["name", "m__p", "m__q"]);
+        assert_eq!(second.values, [text("u2"), Value::Float(-2.0), Value::Null]);
+    }
+
+    /// Shapes that differ anywhere (a key, a nesting, a length, a leaf
+    /// turned map) get their own layout and keys.
+    #[test]
+    fn any_difference_in_shape_gives_another_layout() {
+        let base =
+            map(vec![("a", map(vec![("b", Value::Int(1)), ("c", Value::Int(2))])), ("d", Value::Int(3))]);
+        let variants = [
+            map(vec![("a", map(vec![("b", Value::Int(1)), ("x", Value::Int(2))])), ("d", Value::Int(3))]),
+            map(vec![("a", map(vec![("b", Value::Int(1))])), ("c", Value::Int(2)), ("d", Value::Int(3))]),
+            map(vec![
+                ("a", map(vec![("b", Value::Int(1)), ("c", map(vec![("z", Value::Int(2))]))])),
+                ("d", Value::Int(3)),
+            ]),
+            map(vec![
+                ("a", map(vec![("b", Value::Int(1)), ("c", Value::Int(2))])),
+                ("d", Value::Int(3)),
+                ("e", Value::Null),
+            ]),
+            map(vec![("a", Value::Int(1)), ("d", Value::Int(3))]),
+            Value::Int(5),
+        ];
+        let layouts = Layouts::default();
+        let base_layout = layouts.flatten(&base).layout;
+        for variant in &variants {
+            let flat = layouts.flatten(variant);
+            assert!(!Arc::ptr_eq(&flat.layout, &base_layout), "{variant:?}");
+            assert_eq!(flat.layout.keys(), Layout::new(variant).keys());
+            assert!(!base_layout.fits(variant) && flat.layout.fits(variant));
+        }
+        assert_eq!(layouts.flatten(&variants[2]).layout.keys(), ["a__b", "a__c__z", "d"]);
+        assert!(layouts.flatten(&Value::Int(5)).layout.keys().is_empty());
+    }
+}
