@@ -6,8 +6,6 @@
 //! position with the number of bins spent there, in order of first visit,
 //! the order in which the reference counts them.
 
-use std::hint::black_box;
-
 use super::{Compute, Indicator, Level, Period, Record, Shape};
 use crate::stats;
 
@@ -88,7 +86,7 @@ fn percent_at_home(p: &Period) -> Option<f64> {
 
 /// `x ** 2` as Python computes it, through libm's `pow`.
 fn squared(x: f64) -> f64 {
-    x.powf(black_box(2.0))
+    stats::py_pow_int(x, 2)
 }
 
 /// Great-circle distance in km, haversine form, as the reference writes it.

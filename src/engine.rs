@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::options::{GroupBy, IndicatorOptions};
 use crate::periods::{self, Chunk};
@@ -235,17 +236,15 @@ pub fn compute(
     let chunk = Chunk::from_frame(&records)?;
     let has_home = chunk.has_home();
     let users = (0..has_home.len() as u32).collect::<Vec<_>>();
-    let mut result = DataFrame::new(
-        users.len(),
-        vec![Column::new("user".into(), users), Column::new("has_home".into(), has_home)],
-    )?
-    .lazy();
+    let mut columns = vec![Column::new("user".into(), users), Column::new("has_home".into(), has_home)];
 
+    // Every filter combination: the individual family one interaction set
+    // at a time, then the spatial family on all records of the combination.
+    // Each is one independent pass over the chunk.
+    let sets = [Interaction::Call, Interaction::Text, Interaction::CallAndText].map(Some);
+    let mut tasks = Vec::new();
     for pw in opts.parts_of_week() {
         for pd in opts.parts_of_day() {
-            // The individual family one interaction set at a time, then the
-            // spatial family on all records of the combination.
-            let sets = [Interaction::Call, Interaction::Text, Interaction::CallAndText].map(Some);
             for set in sets.into_iter().chain([None]) {
                 let indicators: Vec<(&Indicator, String)> = registry
                     .iter()
@@ -255,24 +254,26 @@ pub fn compute(
                     })
                     .map(|ind| (ind, base_key(ind, pw, pd, set)))
                     .collect();
-                if indicators.is_empty() {
-                    continue;
+                if !indicators.is_empty() {
+                    tasks.push((pw, pd, set, indicators));
                 }
-                let name = set.map_or("spatial", Interaction::name);
-                let periods = periods::evaluate(&chunk, pw, pd, set, &indicators, opts)
-                    .with_context(|| format!("computing {pw}/{pd}/{name} indicators"))?;
-                let values: Vec<String> =
-                    indicators.iter().flat_map(|(ind, key)| value_columns(ind, key, opts)).collect();
-                let user_level = across_periods(periods, &values, opts)?;
-                result = result.join(user_level, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
             }
         }
     }
+    let evaluated: Vec<Result<Vec<Column>>> = tasks
+        .par_iter()
+        .map(|(pw, pd, set, indicators)| {
+            let name = set.map_or("spatial", Interaction::name);
+            periods::evaluate(&chunk, pw, pd, *set, indicators, opts)
+                .with_context(|| format!("computing {pw}/{pd}/{name} indicators"))
+        })
+        .collect();
+    for task in evaluated {
+        columns.extend(task?);
+    }
+    columns.extend(chunk.churn());
 
-    // A user with fewer than two weeks has no distance: null after the join.
-    let churn = mean_std_per_user(chunk.churn()?, &["churn_rate".to_string()])?;
-    result = result.join(churn, [col("user")], [col("user")], JoinArgs::new(JoinType::Left));
-
+    let mut result = DataFrame::new(columns[0].len(), columns)?.lazy();
     if let Some(recharges) = &recharges {
         result = recharge_indicators(result, recharges, registry, opts)?;
     }

@@ -75,8 +75,15 @@ impl Journal {
     /// Records a finished chunk.
     pub fn append(&mut self, mut shard: DataFrame) -> Result<()> {
         let path = self.dir.join(format!("shard-{:06}.parquet", self.next_shard));
+        // An internal file, read once at the end: no compression or
+        // statistics to compute.
         write_atomic(&path, |w| {
-            ParquetWriter::new(w).finish(&mut shard).map(|_| ()).map_err(std::io::Error::other)
+            ParquetWriter::new(w)
+                .with_compression(ParquetCompression::Uncompressed)
+                .with_statistics(StatisticsOptions::empty())
+                .finish(&mut shard)
+                .map(|_| ())
+                .map_err(std::io::Error::other)
         })?;
         self.next_shard += 1;
         Ok(())

@@ -22,6 +22,7 @@ use crate::load::{self, Interaction, LoadSpec, Loaded, UserFile};
 use crate::neighbours::{Neighbours, Wanted};
 use crate::options::GroupBy;
 use crate::queries::Indicator;
+use crate::stats;
 use crate::value::Value;
 use crate::workers;
 
@@ -583,16 +584,9 @@ fn clustering_weighted(matrix: &[Vec<Option<i64>>]) -> Value {
     // Summed in the reference's order: float addition is not associative.
     let mut total = 0.0;
     for [ab, ac, bc] in triangles(matrix) {
-        total += python_pow((ab * ac * bc) as f64, 1.0 / 3.0) / max as f64;
+        total += stats::py_pow((ab * ac * bc) as f64, 1.0 / 3.0) / max as f64;
     }
     Value::Float(2.0 * total / (degree * (degree - 1)) as f64)
-}
-
-/// Python's `x ** y` on floats, which is C's `pow`: the exponent is hidden
-/// from the compiler, which would otherwise turn `x ** 2` into `x * x`, a
-/// product that differs from `pow` in the last bit for some `x`.
-fn python_pow(x: f64, y: f64) -> f64 {
-    x.powf(std::hint::black_box(y))
 }
 
 /// An ego's network, as far as it can be computed without indicators.
@@ -621,7 +615,7 @@ pub fn assortativity(keys: &[String], ego: &[Option<f64>], neighbours: &[&[Optio
             if sums[k].1 == 0 {
                 order.push(k);
             }
-            sums[k].0 += python_pow(e - v, 2.0);
+            sums[k].0 += stats::py_pow_int(e - v, 2);
             sums[k].1 += 1;
         }
     }

@@ -10,7 +10,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use crate::options::IndicatorOptions;
+use crate::options::{GroupBy, IndicatorOptions};
 use crate::queries::individual::{conversations_of, Contact, Conversation};
 use crate::queries::spatial::{self, Place};
 use crate::queries::{Compute, Indicator, Interaction, Period, Record, Shape};
@@ -92,27 +92,20 @@ impl Chunk {
         self.homes.iter().map(Option::is_some).collect()
     }
 
-    /// churn_rate's distances of every user: `user`, `period` (the rank of
-    /// the pair of weeks) and `churn_rate`, for the engine's mean and std.
-    pub fn churn(&self) -> Result<DataFrame> {
-        let (mut user, mut pair, mut distance) = (Vec::new(), Vec::new(), Vec::new());
+    /// `churn_rate__mean` and `churn_rate__std` of every user: over the
+    /// cosine distances of its pairs of consecutive weeks, null for a user
+    /// with fewer than two weeks.
+    pub fn churn(&self) -> Vec<Column> {
+        let (mut user, mut distance) = (Vec::new(), Vec::new());
         let mut buf = Vec::new();
         for w in self.starts.windows(2) {
             buf.clear();
             spatial::churn_distances(&self.records[w[0]..w[1]], &mut buf);
             user.extend(std::iter::repeat_n(self.users[w[0]], buf.len()));
-            pair.extend(0..buf.len() as i64);
-            distance.extend_from_slice(&buf);
+            distance.extend(buf.iter().map(|d| Some(*d)));
         }
-        let height = user.len();
-        Ok(DataFrame::new(
-            height,
-            vec![
-                Column::new("user".into(), user),
-                Column::new("period".into(), pair),
-                Column::new("churn_rate".into(), distance),
-            ],
-        )?)
+        let values = PeriodValues { name: "churn_rate".into(), integer: false, values: distance };
+        per_user(&user, vec![values], self.homes.len(), false)
     }
 }
 
@@ -123,24 +116,29 @@ fn selects(
     part_of_day: &str,
     interaction: Option<Interaction>,
 ) -> impl Fn(bool, &Record) -> bool {
-    let (week, day) = (part_of_week.to_string(), part_of_day.to_string());
-    move |weekend, r| {
-        let week_ok = match week.as_str() {
-            "weekday" => !weekend,
-            "weekend" => weekend,
-            _ => true,
-        };
-        let day_ok = match day.as_str() {
-            "day" => !r.night,
-            "night" => r.night,
-            _ => true,
-        };
-        let kind_ok = match interaction {
-            None => true,
-            Some(Interaction::Call) => r.kind == crate::load::CALL,
-            Some(Interaction::Text) => r.kind == crate::load::TEXT,
-            Some(Interaction::CallAndText) => r.kind == crate::load::CALL || r.kind == crate::load::TEXT,
-        };
+    // Each filter as the one value it accepts, if any.
+    let weekend = match part_of_week {
+        "weekday" => Some(false),
+        "weekend" => Some(true),
+        _ => None,
+    };
+    let night = match part_of_day {
+        "day" => Some(false),
+        "night" => Some(true),
+        _ => None,
+    };
+    let (call, text) = match interaction {
+        None => (true, true),
+        Some(Interaction::Call) => (true, false),
+        Some(Interaction::Text) => (false, true),
+        Some(Interaction::CallAndText) => (true, true),
+    };
+    let any_kind = interaction.is_none();
+    move |is_weekend, r| {
+        let week_ok = weekend.is_none_or(|w| w == is_weekend);
+        let day_ok = night.is_none_or(|n| n == r.night);
+        let kind_ok =
+            any_kind || (call && r.kind == crate::load::CALL) || (text && r.kind == crate::load::TEXT);
         week_ok && day_ok && kind_ok
     }
 }
@@ -219,10 +217,10 @@ impl ContactIndex {
     }
 }
 
-/// Per-period values of one interaction set (`None`: the spatial family)
-/// under one filter combination:
-/// `user`, `period`, then each indicator's value columns (a scalar's key,
-/// a distribution's `key__stat` columns), one row per period with records.
+/// The user-level columns of one interaction set (`None`: the spatial
+/// family) under one filter combination, one row per user number (see
+/// [`per_user`]), from the value columns of each period with records: a
+/// scalar's key, a distribution's `key__stat` columns.
 pub fn evaluate(
     chunk: &Chunk,
     part_of_week: &str,
@@ -230,14 +228,13 @@ pub fn evaluate(
     interaction: Option<Interaction>,
     indicators: &[(&Indicator, String)],
     opts: &IndicatorOptions,
-) -> Result<DataFrame> {
+) -> Result<Vec<Column>> {
     let n_stats = opts.stat_count();
     let selected = selects(part_of_week, part_of_day, interaction);
     let conversations = interaction == Some(Interaction::CallAndText);
     let places = interaction.is_none();
 
     let mut out_user = Vec::new();
-    let mut out_period = Vec::new();
     let mut values: Vec<Vec<Option<f64>>> = indicators
         .iter()
         .map(|(ind, _)| match ind.shape {
@@ -292,7 +289,6 @@ pub fn evaluate(
         };
 
         out_user.push(key.0);
-        out_period.push(key.1);
         let mut slot = 0;
         for (ind, _) in indicators {
             match ind.compute {
@@ -314,27 +310,74 @@ pub fn evaluate(
         }
     }
 
-    let height = out_user.len();
-    let mut columns = vec![Column::new("user".into(), out_user), Column::new("period".into(), out_period)];
+    // Name each value column as the engine reports it.
     let mut values = values.into_iter();
+    let mut named = Vec::new();
     for (ind, key) in indicators {
         match ind.shape {
             Shape::Scalar => {
                 let v = values.next().expect("a column per scalar");
-                columns.push(match ind.integer {
-                    true => {
-                        Column::new(key.into(), v.iter().map(|x| x.map(|x| x as i64)).collect::<Vec<_>>())
-                    }
-                    false => Column::new(key.into(), v),
-                });
+                named.push(PeriodValues { name: key.clone(), integer: ind.integer, values: v });
             }
             Shape::Distribution => {
                 for stat in &STAT_NAMES[..n_stats] {
                     let v = values.next().expect("a column per statistic");
-                    columns.push(Column::new(format!("{key}__{stat}").into(), v));
+                    named.push(PeriodValues { name: format!("{key}__{stat}"), integer: false, values: v });
                 }
             }
         }
     }
-    Ok(DataFrame::new(height, columns)?)
+    Ok(per_user(&out_user, named, chunk.homes.len(), opts.groupby == GroupBy::None))
+}
+
+/// One value per period of one value column.
+struct PeriodValues {
+    name: String,
+    /// A count, reported as an integer when not averaged over periods.
+    integer: bool,
+    values: Vec<Option<f64>>,
+}
+
+/// Reduces per-period values (rows in user and period order, `rows_user`
+/// their users) to one row per user number below `users`: mean and
+/// population std across the user's periods (`<name>__mean`,
+/// `<name>__std`), in period order with the reference's arithmetic, or,
+/// without grouping, the single period's value under its own name. Users
+/// without a period, or with only null values, get nulls.
+fn per_user(rows_user: &[u32], columns: Vec<PeriodValues>, users: usize, single: bool) -> Vec<Column> {
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    for column in columns {
+        if single {
+            let mut value = vec![None; users];
+            for (&u, v) in rows_user.iter().zip(&column.values) {
+                value[u as usize] = *v;
+            }
+            out.push(match column.integer {
+                true => Column::new(
+                    column.name.into(),
+                    value.iter().map(|v| v.map(|v| v as i64)).collect::<Vec<_>>(),
+                ),
+                false => Column::new(column.name.into(), value),
+            });
+            continue;
+        }
+
+        let (mut means, mut stds) = (vec![None; users], vec![None; users]);
+        let mut start = 0;
+        while start < rows_user.len() {
+            let user = rows_user[start];
+            let mut end = start;
+            buf.clear();
+            while end < rows_user.len() && rows_user[end] == user {
+                buf.extend(column.values[end]);
+                end += 1;
+            }
+            (means[user as usize], stds[user as usize]) = stats::mean_std(&buf);
+            start = end;
+        }
+        out.push(Column::new(format!("{}__mean", column.name).into(), means));
+        out.push(Column::new(format!("{}__std", column.name).into(), stds));
+    }
+    out
 }
