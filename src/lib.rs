@@ -13,6 +13,7 @@ pub mod attributes;
 pub mod batch;
 pub mod calendar;
 pub mod cli;
+pub mod csvread;
 pub mod engine;
 pub mod journal;
 pub mod load;

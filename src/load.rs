@@ -12,6 +12,7 @@ use polars::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::calendar::{self, SECONDS_PER_DAY};
+use crate::csvread;
 use crate::options::GroupBy;
 
 /// One user: a `*.csv` file of the records directory.
@@ -117,6 +118,19 @@ pub enum Loaded {
 }
 
 const REQUIRED: [&str; 5] = ["interaction", "direction", "correspondent_id", "datetime", "call_duration"];
+
+/// The columns a records file is read for: the required ones, then the
+/// optional position columns.
+const COLUMNS: [&str; 8] = [
+    "interaction",
+    "direction",
+    "correspondent_id",
+    "datetime",
+    "call_duration",
+    "antenna_id",
+    "latitude",
+    "longitude",
+];
 
 /// The period key of a timestamp: equal keys are one period, and
 /// consecutive periods have consecutive keys.
@@ -301,11 +315,6 @@ pub fn data_rows(bytes: &[u8]) -> Vec<(usize, usize)> {
     rows
 }
 
-/// A cell's text, empty when missing.
-fn cell(c: &StringChunked, i: usize) -> &str {
-    c.get(i).unwrap_or("")
-}
-
 fn string_column<'a>(df: &'a DataFrame, name: &str) -> Option<&'a StringChunked> {
     df.column(name).ok().and_then(|c| c.str().ok())
 }
@@ -351,35 +360,41 @@ pub fn load_user(file: &UserFile, antennas: Option<&Antennas>, groupby: GroupBy)
 pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     let (antennas, groupby) = (spec.antennas, spec.groupby);
     let bytes = read_text(&file.path)?;
-    let df = parse_csv(bytes, &file.path)?;
-    if df.height() == 0 {
+    let text = std::str::from_utf8(&bytes).context("text checked by read_text")?;
+    let path = file.path.display();
+    let (header, rows) = csvread::read(text, &COLUMNS).map_err(|csvread::UnclosedQuote(at)| {
+        let (line, column) = locate(&bytes, at);
+        anyhow!("{path}: row {line}, column {column}: a quoted field is never closed")
+    })?;
+    if rows.is_empty() {
         return Ok(Loaded::Empty);
     }
 
-    let path = file.path.display();
-    if df.column("place_id").is_ok() {
+    if header.iter().any(|h| h == "place_id") {
         bail!("{path}: column 'place_id' is deprecated, name it 'antenna_id'");
     }
-    let mut cols = Vec::with_capacity(REQUIRED.len());
-    for name in REQUIRED {
-        cols.push(required_column(&df, &file.path, name)?);
+    for (name, found) in REQUIRED.iter().zip(&rows.found) {
+        if found.is_none() {
+            bail!("{path}: row 1: missing column '{name}' (header: {})", header.join(","));
+        }
     }
-    let [interaction, direction, correspondent, datetime, duration] = cols[..] else { unreachable!() };
-    let antenna = string_column(&df, "antenna_id");
-    let (latitude, longitude) = match (string_column(&df, "latitude"), string_column(&df, "longitude")) {
-        (Some(a), Some(b)) => (Some(a), Some(b)),
+    // The columns of COLUMNS, in its order.
+    let (interaction, direction, correspondent, datetime, duration) = (0usize, 1, 2, 3, 4);
+    let antenna = rows.found[5].map(|_| 5);
+    let (latitude, longitude) = match (rows.found[6], rows.found[7]) {
+        (Some(_), Some(_)) => (Some(6), Some(7)),
         _ => (None, None),
     };
 
     // Validate row by row, counting every bad field as the reference does.
-    let n = df.height();
+    let n = rows.len();
     let mut ignored = [0u64; 7];
     let mut keep: Vec<(i64, usize)> = Vec::with_capacity(n);
     let mut kinds = vec![0i32; n];
     let mut durations: Vec<Option<i64>> = vec![None; n];
     let mut locations: Vec<Option<(f64, f64)>> = vec![None; n];
     for i in 0..n {
-        let get = |c| cell(c, i);
+        let get = |c| rows.get(i, c);
         let kind = match get(interaction) {
             "call" => Some(CALL),
             "text" => Some(TEXT),
@@ -416,7 +431,7 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
             Err(_) if callandtext && !checks.iter().all(|ok| *ok) => None,
             Err((lat, lon)) => bail!(
                 "{path}: row {}, column '{}': coordinates ({lat:?}, {lon:?}) are not numbers",
-                i + 2,
+                rows.lines[i],
                 if parse_py_float(lat).is_none() { "latitude" } else { "longitude" }
             ),
         };
@@ -443,14 +458,14 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         let mut names: HashMap<&str, u32> = HashMap::new();
         let mut links = Links::default();
         for &(_, i) in &keep {
-            links.interaction.push(match cell(interaction, i) {
+            links.interaction.push(match rows.get(i, interaction) {
                 "call" => Interaction::Call,
                 "text" => Interaction::Text,
                 "gps" => Interaction::Gps,
                 _ => Interaction::Empty,
             });
             let next = names.len() as u32;
-            links.correspondent.push(*names.entry(cell(correspondent, i)).or_insert(next));
+            links.correspondent.push(*names.entry(rows.get(i, correspondent)).or_insert(next));
         }
         links.names = vec![String::new(); names.len()];
         for (name, id) in names {
@@ -486,15 +501,15 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     let mut c_period = Vec::with_capacity(m);
     let mut c_bin = Vec::with_capacity(m);
     let mut c_day = Vec::with_capacity(m);
-    let mut contacts: HashMap<&str, u32> = HashMap::new();
-    let mut positions: HashMap<PositionKey, u32> = HashMap::new();
+    let mut contacts: PlHashMap<&str, u32> = PlHashMap::new();
+    let mut positions: PlHashMap<PositionKey, u32> = PlHashMap::new();
     let mut missing_location = 0usize;
     let mut unknown_antennas: Vec<&str> = Vec::new();
     let mut meta = UserMeta { records: m, ignored, ..Default::default() };
 
     for &(t, i) in &keep {
         let kind = kinds[i];
-        let antenna_id = antenna.and_then(|c| c.get(i)).filter(|a| !a.is_empty());
+        let antenna_id = antenna.map(|c| rows.get(i, c)).filter(|a| !a.is_empty());
 
         // With an antennas file, the file decides every record's location,
         // even for records that carried coordinates.
@@ -519,7 +534,7 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
             None
         } else {
             let next = contacts.len() as u32;
-            Some(*contacts.entry(correspondent.get(i).unwrap_or("")).or_insert(next))
+            Some(*contacts.entry(rows.get(i, correspondent)).or_insert(next))
         };
         c_corr.push(corr);
 
@@ -527,7 +542,7 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         let weekday = calendar::iso_weekday(days);
         c_t.push(t);
         c_kind.push(kind);
-        c_out.push(direction.get(i) == Some("out"));
+        c_out.push(rows.get(i, direction) == "out");
         c_dur.push(durations[i]);
         c_lat.push(location.map(|l| l.0));
         c_lon.push(location.map(|l| l.1));
