@@ -114,9 +114,9 @@ impl NetworkRun {
     /// attributes, as in the reference). [`NetworkRun::prepare`] comes first.
     pub fn annotate(&self, tree: &mut Value, ego: &EgoNetwork) {
         let Value::Map(root) = tree else { return };
-        if let Some((_, Value::Map(reporting))) = root.iter_mut().find(|(k, _)| k == "reporting") {
+        if let Some((_, Value::Map(reporting))) = root.iter_mut().find(|(k, _)| &**k == "reporting") {
             for (key, value) in reporting.iter_mut() {
-                *value = match key.as_str() {
+                *value = match &**key {
                     "has_network" => Value::Bool(true),
                     "percent_outofnetwork_calls" => ego.out_of_network[0].clone(),
                     "percent_outofnetwork_texts" => ego.out_of_network[1].clone(),
@@ -134,14 +134,14 @@ impl NetworkRun {
         let others: Vec<_> = ego.neighbours.iter().map(|(user, keep)| values(*user, keep)).collect();
         let others: Vec<&[Option<f64>]> = others.iter().map(|v| v.as_slice()).collect();
 
-        let at = root.iter().position(|(k, _)| k == "attributes").unwrap_or(root.len());
+        let at = root.iter().position(|(k, _)| &**k == "attributes").unwrap_or(root.len());
         let entries = [
             ("clustering_coefficient_unweighted", ego.clustering_unweighted.clone()),
             ("clustering_coefficient_weighted", ego.clustering_weighted.clone()),
             ("assortativity_attributes", self.attribute_assortativity(ego)),
             ("assortativity_indicators", assortativity(self.neighbours.keys(), &own, &others)),
         ];
-        root.splice(at..at, entries.map(|(k, v)| (k.to_string(), v)));
+        root.splice(at..at, entries.map(|(k, v)| (k.into(), v)));
     }
 
     /// `assortativity_attributes`: attributes read by [`NetworkRun::prepare`].
@@ -620,7 +620,10 @@ pub fn assortativity(keys: &[String], ego: &[Option<f64>], neighbours: &[&[Optio
         }
     }
     Value::Map(
-        order.into_iter().map(|k| (keys[k].clone(), Value::Float(sums[k].0 / sums[k].1 as f64))).collect(),
+        order
+            .into_iter()
+            .map(|k| (keys[k].as_str().into(), Value::Float(sums[k].0 / sums[k].1 as f64)))
+            .collect(),
     )
 }
 

@@ -2,6 +2,10 @@
 //! bandicoot returns from `utils.all`, kept in emission order so that the
 //! JSON and CSV writers reproduce the reference's key order.
 
+/// A key of a map: shared, since every user's tree repeats the same keys
+/// and copying a tree should not copy them.
+pub type Key = std::sync::Arc<str>;
+
 /// A node of a user's result tree.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -12,7 +16,7 @@ pub enum Value {
     Str(String),
     List(Vec<Value>),
     /// Ordered keys: insertion order is output order.
-    Map(Vec<(String, Value)>),
+    Map(Vec<(Key, Value)>),
 }
 
 impl Value {
@@ -22,7 +26,7 @@ impl Value {
     }
 
     /// Appends `key` to a map; panics on a non-map, which is a programming error.
-    pub fn push(&mut self, key: impl Into<String>, value: Value) {
+    pub fn push(&mut self, key: impl Into<Key>, value: Value) {
         match self {
             Value::Map(entries) => entries.push((key.into(), value)),
             other => panic!("push on a non-map value {other:?}"),
@@ -34,10 +38,10 @@ impl Value {
         let Value::Map(entries) = self else {
             panic!("child on a non-map value");
         };
-        let at = match entries.iter().position(|(k, _)| k == key) {
+        let at = match entries.iter().position(|(k, _)| &**k == key) {
             Some(i) => i,
             None => {
-                entries.push((key.to_string(), Value::map()));
+                entries.push((key.into(), Value::map()));
                 entries.len() - 1
             }
         };
@@ -52,7 +56,7 @@ impl Value {
             let Value::Map(entries) = node else {
                 return None;
             };
-            let i = entries.iter().position(|(k, _)| k == key)?;
+            let i = entries.iter().position(|(k, _)| **k == **key)?;
             out.push(i);
             node = &entries[i].1;
         }
@@ -79,7 +83,7 @@ pub mod test_trees {
     use super::Value;
 
     pub fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
     pub fn text(s: &str) -> Value {

@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::output::csv::push_csv_row;
 use crate::output::json::JsonShape;
-use crate::value::Value;
+use crate::value::{Key, Value};
 
 /// The separator bandicoot's `flatten` puts between nested keys.
 const KEY_SEPARATOR: &str = "__";
@@ -28,7 +28,7 @@ pub struct Layout {
     root_len: Option<usize>,
     /// Every map entry in pre-order: its key, and for a map value its
     /// number of entries (None for a leaf).
-    shape: Vec<(String, Option<usize>)>,
+    shape: Vec<(Key, Option<usize>)>,
     /// The flattened keys, in output order.
     keys: Vec<String>,
     /// For each leaf in tree order, the position of its key in `keys`.
@@ -68,15 +68,18 @@ impl Layout {
 
     fn push_entries(
         &mut self,
-        entries: &[(String, Value)],
+        entries: &[(Key, Value)],
         parent_key: &str,
         position_of: &mut HashMap<String, usize>,
     ) {
         for (key, value) in entries {
             // Python tests the parent key for truth, so an empty parent key
             // adds no separator.
-            let path =
-                if parent_key.is_empty() { key.clone() } else { format!("{parent_key}{KEY_SEPARATOR}{key}") };
+            let path = if parent_key.is_empty() {
+                key.to_string()
+            } else {
+                format!("{parent_key}{KEY_SEPARATOR}{key}")
+            };
 
             if let Value::Map(children) = value {
                 self.shape.push((key.clone(), Some(children.len())));
@@ -129,7 +132,7 @@ impl Layout {
         values
     }
 
-    fn fill(&self, entries: &[(String, Value)], values: &mut [Value], leaf: &mut usize) {
+    fn fill(&self, entries: &[(Key, Value)], values: &mut [Value], leaf: &mut usize) {
         for (_, value) in entries {
             if let Value::Map(children) = value {
                 self.fill(children, values, leaf);
@@ -143,13 +146,15 @@ impl Layout {
 }
 
 /// Whether `entries` walk through `shape` from `*at`, key for key.
-fn same_shape(entries: &[(String, Value)], shape: &[(String, Option<usize>)], at: &mut usize) -> bool {
+fn same_shape(entries: &[(Key, Value)], shape: &[(Key, Option<usize>)], at: &mut usize) -> bool {
     for (key, value) in entries {
         let Some((expected, children_len)) = shape.get(*at) else {
             return false;
         };
         *at += 1;
-        if key != expected {
+        // Trees built from one template share their keys: compare the
+        // pointers before the text.
+        if !Arc::ptr_eq(key, expected) && key != expected {
             return false;
         }
         match (value, children_len) {
