@@ -47,6 +47,11 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
         }
         _ => return py_pow(x, n as f64),
     };
+    // Zero deviations are common (equal values): a product of zeros is
+    // pow's zero, sign included.
+    if x == 0.0 {
+        return p;
+    }
     let magnitude = p.abs();
     // 2^-55 of the product is a quarter of the smaller of its two ULPs.
     let safe =
@@ -54,6 +59,33 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
     match safe {
         true => p,
         false => py_pow(x, n as f64),
+    }
+}
+
+/// `x ** 0.5` and `x ** 1.5` (`three_halves`), equal to [`py_pow`] bit for
+/// bit by the same argument as [`py_pow_int`]: the rounded `sqrt` (or its
+/// product with `x`) is `pow`'s result whenever the exact power lies within
+/// a quarter ULP of it. The exact square root is `s + r / 2s` up to a
+/// second-order term, where `r = x - s*s` comes exactly from a fused
+/// multiply-add.
+pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
+    let y = if three_halves { 1.5 } else { 0.5 };
+    if !(1e-290..1e290).contains(&x) {
+        return py_pow(x, y);
+    }
+    let s = x.sqrt();
+    let sqrt_err = (-s).mul_add(s, x) / (2.0 * s);
+    let (p, err) = match three_halves {
+        false => (s, sqrt_err),
+        true => {
+            let p = x * s;
+            (p, x.mul_add(s, -p) + x * sqrt_err)
+        }
+    };
+    // 2^-55 of the result is a quarter of the smaller of its two ULPs.
+    match err.abs() < p.abs() * (1.0 / 36_028_797_018_963_968.0) {
+        true => p,
+        false => py_pow(x, y),
     }
 }
 
@@ -80,10 +112,10 @@ pub fn summary(data: &mut [f64]) -> Option<Summary> {
     let len = data.len();
     let mean = seq_sum(data.iter().copied()) / len as f64;
     let m2 = moment(data, mean, 2);
-    let std = py_pow(m2, 0.5);
+    let std = py_pow_half(m2, false);
     let median = (data[len / 2] + data[(len - 1) / 2]) / 2.0;
-    let skewness = if m2 != 0.0 { moment(data, mean, 3) / py_pow(m2, 1.5) } else { 0.0 };
-    let kurtosis = if m2 != 0.0 { moment(data, mean, 4) / py_pow(m2, 2.0) } else { 0.0 };
+    let skewness = if m2 != 0.0 { moment(data, mean, 3) / py_pow_half(m2, true) } else { 0.0 };
+    let kurtosis = if m2 != 0.0 { moment(data, mean, 4) / py_pow_int(m2, 2) } else { 0.0 };
 
     Some([mean, std, median, skewness, kurtosis, data[0], data[len - 1]])
 }
@@ -95,7 +127,7 @@ pub fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
         return (None, None);
     }
     let mean = seq_sum(values.iter().copied()) / values.len() as f64;
-    (Some(mean), Some(py_pow(moment(values, mean, 2), 0.5)))
+    (Some(mean), Some(py_pow_half(moment(values, mean, 2), false)))
 }
 
 /// bandicoot's `entropy` of counts (natural logarithm), summed in the
@@ -174,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn integer_powers_equal_libm_pow_bit_for_bit() {
+    fn integer_and_half_powers_equal_libm_pow_bit_for_bit() {
         let values = varied(2_000_000);
         for n in [2, 3, 4] {
             for &x in &values {
@@ -182,9 +214,25 @@ mod tests {
                 assert!(fast.to_bits() == libm.to_bits(), "{x:e} ** {n}: {fast:e} against pow's {libm:e}");
             }
         }
+        for &x in &values {
+            for (three_halves, y) in [(false, 0.5), (true, 1.5)] {
+                let (fast, libm) = (py_pow_half(x.abs(), three_halves), py_pow(x.abs(), y));
+                assert!(
+                    fast.to_bits() == libm.to_bits(),
+                    "{:e} ** {y}: {fast:e} against pow's {libm:e}",
+                    x.abs()
+                );
+            }
+        }
+        assert_eq!(py_pow_half(0.0, false), 0.0);
+        assert_eq!(py_pow_half(2.25, true), 3.375);
         // Exact and special cases.
         assert_eq!(py_pow_int(3.0, 3), 27.0);
-        assert_eq!(py_pow_int(-0.0, 3).to_bits(), (-0.0f64).to_bits());
+        for n in [2, 3, 4] {
+            for zero in [0.0f64, -0.0] {
+                assert_eq!(py_pow_int(zero, n).to_bits(), py_pow(zero, n as f64).to_bits());
+            }
+        }
         assert_eq!(py_pow_int(1e200, 2), f64::INFINITY);
         assert!(py_pow_int(f64::NAN, 2).is_nan());
     }
