@@ -20,15 +20,31 @@ pub fn py_pow(x: f64, n: f64) -> f64 {
     x.powf(black_box(n))
 }
 
+/// Whether libm's `pow` must return `p` for an exact power `p + err`.
+///
+/// glibc's `pow` is within 0.54 ULP of the exact power (the bound its
+/// source states). The doubles next to `p` are at least one ULP from it,
+/// so when `err` is under 0.44 of the smaller neighbouring gap, they are
+/// more than 0.54 ULP from the exact power and `p` is the only double
+/// `pow` can return. Out of the normal range, say no.
+fn pow_is(p: f64, err: f64) -> bool {
+    let magnitude = p.abs();
+    if !(1e-290..1e290).contains(&magnitude) {
+        return false;
+    }
+    let bits = magnitude.to_bits();
+    let gap = (f64::from_bits(bits + 1) - magnitude).min(magnitude - f64::from_bits(bits - 1));
+    err.abs() < 0.44 * gap
+}
+
 /// `x ** n` for n = 2, 3 or 4, equal to [`py_pow`] bit for bit, mostly
 /// without calling `pow`: the moments of every distribution call it once
 /// per value, and it dominated their cost.
 ///
 /// The product is computed with its rounding error, exactly up to about
-/// 2^-105 relative, through fused multiply-adds. glibc's `pow` is within
-/// 0.52 ULP of the exact power, so when the exact power lies within a
-/// quarter ULP of the rounded product, `pow` can only return that product;
-/// otherwise (near a tie, or out of the safe exponent range), ask `pow`.
+/// 2^-105 relative, through fused multiply-adds; [`pow_is`] decides
+/// whether `pow` could return anything else (near a rounding tie, or out
+/// of the safe exponent range), and only then is `pow` asked.
 pub fn py_pow_int(x: f64, n: u32) -> f64 {
     let (p, err) = match n {
         2 => {
@@ -52,11 +68,7 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
     if x == 0.0 {
         return p;
     }
-    let magnitude = p.abs();
-    // 2^-55 of the product is a quarter of the smaller of its two ULPs.
-    let safe =
-        (1e-290..1e290).contains(&magnitude) && err.abs() < magnitude * (1.0 / 36_028_797_018_963_968.0);
-    match safe {
+    match pow_is(p, err) {
         true => p,
         false => py_pow(x, n as f64),
     }
@@ -64,8 +76,8 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
 
 /// `x ** 0.5` and `x ** 1.5` (`three_halves`), equal to [`py_pow`] bit for
 /// bit by the same argument as [`py_pow_int`]: the rounded `sqrt` (or its
-/// product with `x`) is `pow`'s result whenever the exact power lies within
-/// a quarter ULP of it. The exact square root is `s + r / 2s` up to a
+/// product with `x`) is `pow`'s result whenever [`pow_is`] says so. The
+/// exact square root is `s + r / 2s` up to a
 /// second-order term, where `r = x - s*s` comes exactly from a fused
 /// multiply-add.
 pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
@@ -82,8 +94,7 @@ pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
             (p, x.mul_add(s, -p) + x * sqrt_err)
         }
     };
-    // 2^-55 of the result is a quarter of the smaller of its two ULPs.
-    match err.abs() < p.abs() * (1.0 / 36_028_797_018_963_968.0) {
+    match pow_is(p, err) {
         true => p,
         false => py_pow(x, y),
     }
