@@ -1,9 +1,9 @@
 //! The antennas file: antenna id (compared as text) to location.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Result};
+use polars::prelude::{InitHashMaps, PlHashMap};
 
 use crate::load::{parse_csv, parse_py_float, read_text};
 
@@ -11,7 +11,7 @@ use crate::load::{parse_csv, parse_py_float, read_text};
 #[derive(Debug, Clone)]
 pub struct Antennas {
     pub path: PathBuf,
-    locations: HashMap<String, (f64, f64)>,
+    locations: PlHashMap<String, (f64, f64)>,
 }
 
 impl Antennas {
@@ -26,7 +26,7 @@ impl Antennas {
         };
         let (ids, lats, lons) = (column("antenna_id")?, column("latitude")?, column("longitude")?);
 
-        let mut locations = HashMap::with_capacity(df.height());
+        let mut locations = PlHashMap::with_capacity(df.height());
         for i in 0..df.height() {
             let coordinate = |c: &polars::prelude::StringChunked, name: &str| {
                 let text = c.get(i).unwrap_or("");
