@@ -36,31 +36,44 @@ fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
 }
 
 fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    Ok(column(df, name)?.bool()?.iter().map(|b| b.unwrap_or(false)).collect())
+    let ca = column(df, name)?.bool()?;
+    Ok(ca.downcast_iter().flat_map(|a| a.iter().map(|b| b.unwrap_or(false))).collect())
+}
+
+/// A column's values, nulls as `default`; a straight copy without nulls
+/// (the per-value iterator of a chunked array is dynamic and slow).
+fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>, default: T::Native) -> Vec<T::Native> {
+    match ca.cont_slice() {
+        Ok(values) => values.to_vec(),
+        Err(_) => optional(ca).map(|v| v.unwrap_or(default)).collect(),
+    }
+}
+
+fn optional<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> impl Iterator<Item = Option<T::Native>> + '_ {
+    ca.downcast_iter().flat_map(|a| a.iter().map(|v| v.copied()))
 }
 
 fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
-    Ok(column(df, name)?.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+    Ok(numbers(column(df, name)?.i64()?, 0))
 }
 
 impl Chunk {
     /// Reads the columns of [`crate::engine::stack`]'s frame.
     pub fn from_frame(df: &DataFrame) -> Result<Chunk> {
-        let users: Vec<u32> = column(df, "user")?.u32()?.iter().map(|u| u.unwrap_or(0)).collect();
+        let users = numbers(column(df, "user")?.u32()?, 0);
         let (t, day) = (ints(df, "t")?, ints(df, "day")?);
-        let kind: Vec<i32> = column(df, "kind")?.i32()?.iter().map(|k| k.unwrap_or(-1)).collect();
+        let kind = numbers(column(df, "kind")?.i32()?, -1);
         let (out, night) = (bools(df, "out")?, bools(df, "night")?);
         let bin = ints(df, "bin")?;
-        let pos: Vec<u32> = column(df, "pos")?.u32()?.iter().map(|p| p.unwrap_or(0)).collect();
+        let pos = numbers(column(df, "pos")?.u32()?, 0);
         let dur = column(df, "dur")?.i64()?;
         let corr = column(df, "corr")?.u32()?;
         let lat = column(df, "lat")?.f64()?;
         let lon = column(df, "lon")?.f64()?;
 
-        let records: Vec<Record> = dur
-            .iter()
-            .zip(corr.iter())
-            .zip(lat.iter().zip(lon.iter()))
+        let records: Vec<Record> = optional(dur)
+            .zip(optional(corr))
+            .zip(optional(lat).zip(optional(lon)))
             .enumerate()
             .map(|(i, ((dur, corr), (lat, lon)))| Record {
                 t: t[i],
