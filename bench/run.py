@@ -41,6 +41,11 @@ CASES = [
     ("network mode (defaults + --network)", ["--summary", "true", "--network", "true"]),
 ]
 
+# The last case, by number len(CASES) + 1: this tool alone on about one and
+# ten million records (defaults), for how time and memory grow with size.
+SCALING = "scaling (defaults, this tool only)"
+SCALE_USERS = (2400, 24000)
+
 
 def ours(options):
     """reference_batch.py options, spelled for our binary."""
@@ -75,6 +80,29 @@ def summary_counts(out_dir):
     with open(os.path.join(out_dir, "_all_users_summary.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     return len(rows), sum(int(r["record_count"]) for r in rows)
+
+
+def scaling(binary, work, a):
+    """Table rows of the scaling case: defaults on about 1 and 10 million records."""
+    lines, walls = [], []
+    for users in SCALE_USERS:
+        pop = os.path.join(work, "scale-%d" % users)
+        subprocess.run([binary, "synth", pop, "--users", str(users), "--weeks", str(a.weeks),
+                        "--seed", str(a.seed)], check=True, stderr=subprocess.DEVNULL)
+        out = os.path.join(work, "scale-out")
+        s, mb = timed([binary, "batch", os.path.join(pop, "records"), os.path.join(pop, "antennas.csv"),
+                       "--output-dir", out] + ours(CASES[0][1]))
+        n, recs = summary_counts(out)
+        walls.append((s, recs))
+        ratio = "" if len(walls) == 1 else "time %.1fx for %.1fx the records" % (
+            s / walls[0][0], recs / walls[0][1])
+        line = "| %s | this tool, %d users | %d | %d | %.2f | %.1f | %.0f | %.0f | %s |" % (
+            SCALING, users, n, recs, s, n / s, recs / s, mb, ratio)
+        print(line)
+        lines.append(line)
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(pop, ignore_errors=True)
+    return lines
 
 
 def machine():
@@ -132,8 +160,8 @@ def main():
                  "| case | run | users | records | wall s | users/s | records/s | peak MB | speed-up |",
                  "|---|---|---|---|---|---|---|---|---|"]
         print("\n".join(lines[1:]))
-        picked = [int(c) for c in a.cases.split(",")] if a.cases else range(1, len(CASES) + 1)
-        for name, options in (CASES[c - 1] for c in picked):
+        picked = [int(c) for c in a.cases.split(",")] if a.cases else range(1, len(CASES) + 2)
+        for name, options in (CASES[c - 1] for c in picked if c <= len(CASES)):
             network = "--network" in options
             out = lambda tag: os.path.join(work, tag)  # noqa: E731
             ref_s, ref_mb = timed([python, os.path.join(reference, "reference_batch.py"), records, antennas,
@@ -159,6 +187,8 @@ def main():
                 lines.append(line)
             for tag in ("ref", "this tool, same users", "this tool, whole population"):
                 shutil.rmtree(out(tag), ignore_errors=True)
+        if len(CASES) + 1 in picked:
+            lines += scaling(binary, work, a)
         with open(a.results, "a") as f:
             f.write("\n".join(lines) + "\n")
         print("\nappended to %s" % a.results)

@@ -1,15 +1,13 @@
 //! The indicator definitions: one module per family, each indicator a
-//! small function of Polars expressions, and [`registry`], the one list
-//! that says which indicators a run computes and in which order they are
-//! reported.
+//! small function, and [`registry`], the one list that says which
+//! indicators a run computes and in which order they are reported.
 //!
 //! An indicator is evaluated once per user and period: the individual and
 //! spatial families as functions of the period's records (a [`Period`]),
 //! the recharge family as Polars aggregations in a group-by over the
-//! recharges. A scalar
-//! gives one value per period; a distribution gives the values whose
-//! summary statistics the engine reports. Across periods, the engine
-//! reports mean and std.
+//! recharges. A scalar gives one value per period; a distribution gives
+//! the values whose summary statistics the engine reports. Across periods,
+//! the engine reports mean and std.
 //!
 //! To add an indicator: write its function or expression in the family
 //! module, then add one [`Indicator`] line to that module's list.

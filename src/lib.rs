@@ -2,10 +2,10 @@
 //! computed as a columnar Polars pipeline.
 //!
 //! The stages, each in its own module: [`cli`] flags become a checked
-//! [`batch::Plan`]; [`load`] reads and validates each user's records into
-//! a frame; [`engine`] runs the indicator definitions of [`queries`] over
-//! the frame of a chunk of users (the individual family through
-//! [`periods`]); [`tree`] shapes each user's results as
+//! [`batch::Plan`]; [`load`] reads (through [`csvread`]) and validates
+//! each user's records into a frame; [`engine`] runs the indicator definitions of [`queries`] over
+//! the frame of a chunk of users (the individual and spatial families
+//! through [`periods`], in one pass per filter combination); [`tree`] shapes each user's results as
 //! bandicoot does, and [`output`] and [`summary`] write them.
 
 pub mod antennas;
