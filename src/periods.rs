@@ -412,8 +412,8 @@ mod tests {
             per_user(&rows, vec![values("x", false, &[Some(1.0), None, Some(3.0), None])], 3, false);
         let names: Vec<&str> = columns.iter().map(|c| c.name().as_str()).collect();
         assert_eq!(names, ["x__mean", "x__std"]);
-        let mean: Vec<Option<f64>> = columns[0].f64().unwrap().into_iter().collect();
-        let std: Vec<Option<f64>> = columns[1].f64().unwrap().into_iter().collect();
+        let mean: Vec<Option<f64>> = columns[0].f64().unwrap().iter().collect();
+        let std: Vec<Option<f64>> = columns[1].f64().unwrap().iter().collect();
         assert_eq!(mean, [Some(2.0), None, None]);
         assert_eq!(std, [Some(1.0), None, None]);
     }
@@ -423,8 +423,8 @@ mod tests {
         let rows = [1];
         let columns =
             per_user(&rows, vec![values("n", true, &[Some(4.0)]), values("f", false, &[Some(0.5)])], 2, true);
-        let n: Vec<Option<i64>> = columns[0].i64().unwrap().into_iter().collect();
-        let f: Vec<Option<f64>> = columns[1].f64().unwrap().into_iter().collect();
+        let n: Vec<Option<i64>> = columns[0].i64().unwrap().iter().collect();
+        let f: Vec<Option<f64>> = columns[1].f64().unwrap().iter().collect();
         assert_eq!((columns[0].name().as_str(), n), ("n", vec![None, Some(4)]));
         assert_eq!((columns[1].name().as_str(), f), ("f", vec![None, Some(0.5)]));
     }
