@@ -301,7 +301,7 @@ fn process_chunk(
             load_user_files(&chunk[i], antennas, keep, plan)
         });
 
-    // Number the users with records and stack their frames.
+    // Number the users with records, in chunk order.
     let mut frames = Vec::new();
     let mut members: Vec<(usize, load::UserMeta, UserExtras)> = Vec::new();
     let mut recharges: Vec<(u32, Vec<Recharge>)> = Vec::new();
@@ -333,7 +333,6 @@ fn process_chunk(
     if frames.is_empty() {
         return Ok(results);
     }
-    let records = engine::stack(frames)?;
     let recharges = match plan.recharges {
         Some(_) => {
             let users: Vec<(u32, &[Recharge])> = recharges.iter().map(|(u, r)| (*u, r.as_slice())).collect();
@@ -342,7 +341,7 @@ fn process_chunk(
         None => None,
     };
     let t1 = Instant::now();
-    let indicators = engine::compute(records, recharges, registry, &plan.options)?;
+    let indicators = engine::compute(&frames, recharges, registry, &plan.options)?;
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
     if let Some(net) = network.as_mut() {

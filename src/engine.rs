@@ -201,39 +201,21 @@ fn keys() -> [Expr; 2] {
     [col("user"), col("period")]
 }
 
-/// Stacks users' frames into the input of [`compute`]: users are numbered
-/// in order (`user`) and rows in user and time order (`idx`).
-pub fn stack(frames: Vec<DataFrame>) -> Result<DataFrame> {
-    let mut stacked: Option<DataFrame> = None;
-    for (user, mut frame) in frames.into_iter().enumerate() {
-        frame.with_column(Column::new("user".into(), vec![user as u32; frame.height()]))?;
-        match &mut stacked {
-            None => stacked = Some(frame),
-            Some(s) => {
-                s.vstack_mut(&frame)?;
-            }
-        }
-    }
-    let mut stacked = stacked.context("no user to stack")?;
-    stacked.rechunk_mut_par();
-    Ok(stacked.with_row_index("idx".into(), None)?)
-}
-
-/// Computes every indicator for the users of `records`.
+/// Computes every indicator for the users of `frames`.
 ///
-/// `records` holds one row per valid record with the columns of
-/// [`crate::load::UserRecords`] plus `user` (u32) and `idx` (the row's rank
-/// in user and time order). `recharges`, when the run reads them, holds the
-/// rows of [`crate::recharges::chunk_frame`] for the same user numbers.
+/// `frames` holds each user's valid records, in time order, with the
+/// columns of [`crate::load::UserRecords`]; users are numbered by their
+/// position there. `recharges`, when the run reads them, holds the rows of
+/// [`crate::recharges::chunk_frame`] for the same user numbers.
 /// Returns one row per user with `user`, `has_home`, and
 /// [`indicator_columns`]; users without recharges have nulls there.
 pub fn compute(
-    records: DataFrame,
+    frames: &[DataFrame],
     recharges: Option<DataFrame>,
     registry: &[Indicator],
     opts: &IndicatorOptions,
 ) -> Result<DataFrame> {
-    let chunk = Chunk::from_frame(&records)?;
+    let chunk = Chunk::from_frames(frames)?;
     let has_home = chunk.has_home();
     let users = (0..has_home.len() as u32).collect::<Vec<_>>();
     let mut columns = vec![Column::new("user".into(), users), Column::new("has_home".into(), has_home)];

@@ -84,7 +84,7 @@ impl Neighbours {
             }
         }
 
-        // In slices: the stacked frame of every set at once would be large.
+        // In slices: the frames of every set at once would be large.
         for slice in todo.chunks(SLICE) {
             self.compute(slice, files, antennas, registry, threads)?;
         }
@@ -127,7 +127,7 @@ impl Neighbours {
             return Ok(());
         }
 
-        let df = engine::compute(engine::stack(frames)?, None, registry, &DEFAULT_OPTIONS)
+        let df = engine::compute(&frames, None, registry, &DEFAULT_OPTIONS)
             .context("computing the indicators that assortativity compares")?;
         let users: Vec<u32> = df.column("user")?.u32()?.into_no_null_iter().collect();
         if users.len() != numbered.len() {

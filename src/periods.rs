@@ -1,14 +1,16 @@
 //! Evaluates the indicators of records (the individual and spatial
 //! families) in one pass over a chunk's records.
 //!
-//! The chunk is in user and time order and periods follow time, so each
-//! user's period is a run of consecutive rows, under any filter: the pass
+//! The chunk's records are read from its users' frames into one table in
+//! user and time order. Periods follow time, so each user's period is a
+//! run of consecutive rows, under any filter: the pass
 //! cuts the runs, derives contacts, conversations or places for each, and
 //! calls the indicators' functions. No hashing, gathering or per-group
 //! frame.
 
 use anyhow::Result;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::options::{GroupBy, IndicatorOptions};
 use crate::queries::individual::{conversations_of, Contact, Conversation};
@@ -57,47 +59,71 @@ fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
     Ok(numbers(column(df, name)?.i64()?, 0))
 }
 
+/// One user's part of a chunk: its records, their periods and weekend
+/// flags, and its home.
+type UserPart = (Vec<Record>, Vec<i64>, Vec<bool>, Option<u32>);
+
+/// Reads one user's frame (the columns of [`crate::load::UserRecords`]).
+fn user_part(df: &DataFrame) -> Result<UserPart> {
+    let (t, day) = (ints(df, "t")?, ints(df, "day")?);
+    let kind = numbers(column(df, "kind")?.i32()?, -1);
+    let (out, night) = (bools(df, "out")?, bools(df, "night")?);
+    let bin = ints(df, "bin")?;
+    let pos = numbers(column(df, "pos")?.u32()?, 0);
+    let dur = column(df, "dur")?.i64()?;
+    let corr = column(df, "corr")?.u32()?;
+    let lat = column(df, "lat")?.f64()?;
+    let lon = column(df, "lon")?.f64()?;
+
+    let records: Vec<Record> = optional(dur)
+        .zip(optional(corr))
+        .zip(optional(lat).zip(optional(lon)))
+        .enumerate()
+        .map(|(i, ((dur, corr), (lat, lon)))| Record {
+            t: t[i],
+            day: day[i],
+            bin: bin[i],
+            kind: kind[i],
+            out: out[i],
+            night: night[i],
+            dur,
+            corr,
+            pos: pos[i],
+            lat,
+            lon,
+        })
+        .collect();
+    let home = spatial::home(&records);
+    Ok((records, ints(df, "period")?, bools(df, "weekend")?, home))
+}
+
 impl Chunk {
-    /// Reads the columns of [`crate::engine::stack`]'s frame.
-    pub fn from_frame(df: &DataFrame) -> Result<Chunk> {
-        let users = numbers(column(df, "user")?.u32()?, 0);
-        let (t, day) = (ints(df, "t")?, ints(df, "day")?);
-        let kind = numbers(column(df, "kind")?.i32()?, -1);
-        let (out, night) = (bools(df, "out")?, bools(df, "night")?);
-        let bin = ints(df, "bin")?;
-        let pos = numbers(column(df, "pos")?.u32()?, 0);
-        let dur = column(df, "dur")?.i64()?;
-        let corr = column(df, "corr")?.u32()?;
-        let lat = column(df, "lat")?.f64()?;
-        let lon = column(df, "lon")?.f64()?;
+    /// Reads the frames of a chunk's users, in parallel; user numbers are
+    /// the frames' positions.
+    pub fn from_frames(frames: &[DataFrame]) -> Result<Chunk> {
+        let parts: Vec<UserPart> = frames.par_iter().map(user_part).collect::<Result<_>>()?;
 
-        let records: Vec<Record> = optional(dur)
-            .zip(optional(corr))
-            .zip(optional(lat).zip(optional(lon)))
-            .enumerate()
-            .map(|(i, ((dur, corr), (lat, lon)))| Record {
-                t: t[i],
-                day: day[i],
-                bin: bin[i],
-                kind: kind[i],
-                out: out[i],
-                night: night[i],
-                dur,
-                corr,
-                pos: pos[i],
-                lat,
-                lon,
-            })
-            .collect();
-        let contacts = records.iter().filter_map(|r| r.corr).max().map_or(0, |c| c as usize + 1);
-
-        // Users are numbered in order from 0.
-        let mut starts: Vec<usize> =
-            (0..users.len()).filter(|&i| i == 0 || users[i] != users[i - 1]).collect();
-        starts.push(users.len());
-        let homes = starts.windows(2).map(|w| spatial::home(&records[w[0]..w[1]])).collect();
-        let (periods, weekend) = (ints(df, "period")?, bools(df, "weekend")?);
-        Ok(Chunk { users, periods, weekend, records, contacts, homes, starts })
+        let total = parts.iter().map(|p| p.0.len()).sum();
+        let mut chunk = Chunk {
+            users: Vec::with_capacity(total),
+            periods: Vec::with_capacity(total),
+            weekend: Vec::with_capacity(total),
+            records: Vec::with_capacity(total),
+            contacts: 0,
+            homes: Vec::with_capacity(parts.len()),
+            starts: Vec::with_capacity(parts.len() + 1),
+        };
+        for (user, (records, periods, weekend, home)) in parts.into_iter().enumerate() {
+            chunk.starts.push(chunk.records.len());
+            chunk.users.extend(std::iter::repeat_n(user as u32, records.len()));
+            chunk.records.extend(records);
+            chunk.periods.extend(periods);
+            chunk.weekend.extend(weekend);
+            chunk.homes.push(home);
+        }
+        chunk.starts.push(chunk.records.len());
+        chunk.contacts = chunk.records.iter().filter_map(|r| r.corr).max().map_or(0, |c| c as usize + 1);
+        Ok(chunk)
     }
 
     /// Whether each user, by number, has a home.
