@@ -242,16 +242,28 @@ pub fn compute(
             }
         }
     }
-    let evaluated: Vec<Result<Vec<Column>>> = tasks
+    // Each pass in parts of the chunk's users, so that the worker pool
+    // stays busy to the end; the parts' columns are then put end to end.
+    let ranges = chunk.user_ranges(2 * rayon::current_num_threads());
+    let parts: Vec<_> = tasks.iter().flat_map(|task| ranges.iter().map(move |r| (task, r.clone()))).collect();
+    let evaluated: Vec<Result<Vec<Column>>> = parts
         .par_iter()
-        .map(|(pw, pd, set, indicators)| {
+        .map(|((pw, pd, set, indicators), users)| {
             let name = set.map_or("spatial", Interaction::name);
-            periods::evaluate(&chunk, pw, pd, *set, indicators, opts)
+            periods::evaluate(&chunk, pw, pd, *set, indicators, opts, users.clone())
                 .with_context(|| format!("computing {pw}/{pd}/{name} indicators"))
         })
         .collect();
-    for task in evaluated {
-        columns.extend(task?);
+    let mut evaluated = evaluated.into_iter();
+    for _ in &tasks {
+        let mut task = evaluated.next().expect("a first part per task")?;
+        for _ in 1..ranges.len() {
+            let part = evaluated.next().expect("every part of a task")?;
+            for (column, more) in task.iter_mut().zip(&part) {
+                column.append(more)?;
+            }
+        }
+        columns.extend(task);
     }
     columns.extend(chunk.churn());
 

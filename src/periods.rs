@@ -8,6 +8,8 @@
 //! calls the indicators' functions. No hashing, gathering or per-group
 //! frame.
 
+use std::ops::Range;
+
 use anyhow::Result;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -124,6 +126,24 @@ impl Chunk {
         chunk.starts.push(chunk.records.len());
         chunk.contacts = chunk.records.iter().filter_map(|r| r.corr).max().map_or(0, |c| c as usize + 1);
         Ok(chunk)
+    }
+
+    /// The user numbers, split into at most `parts` ranges of about equal
+    /// numbers of records: the units of parallel work.
+    pub fn user_ranges(&self, parts: usize) -> Vec<Range<usize>> {
+        let users = self.homes.len();
+        let per_part = self.records.len().div_ceil(parts.max(1)).max(1);
+        let mut ranges = Vec::new();
+        let mut from = 0;
+        while from < users {
+            let mut to = from + 1;
+            while to < users && self.starts[to] - self.starts[from] < per_part {
+                to += 1;
+            }
+            ranges.push(from..to);
+            from = to;
+        }
+        ranges
     }
 
     /// Whether each user, by number, has a home.
@@ -257,8 +277,8 @@ impl ContactIndex {
 }
 
 /// The user-level columns of one interaction set (`None`: the spatial
-/// family) under one filter combination, one row per user number (see
-/// [`per_user`]), from the value columns of each period with records: a
+/// family) under one filter combination, one row per user number of
+/// `users` (see [`per_user`]), from the value columns of each period with records: a
 /// scalar's key, a distribution's `key__stat` columns.
 pub fn evaluate(
     chunk: &Chunk,
@@ -267,6 +287,7 @@ pub fn evaluate(
     interaction: Option<Interaction>,
     indicators: &[(&Indicator, String)],
     opts: &IndicatorOptions,
+    users: Range<usize>,
 ) -> Result<Vec<Column>> {
     let n_stats = opts.stat_count();
     let selected = selects(part_of_week, part_of_day, interaction);
@@ -287,8 +308,8 @@ pub fn evaluate(
     let mut period_records: Vec<Record> = Vec::new();
     let (mut convs, mut delays, mut buf) = (Vec::<Conversation>::new(), Vec::new(), Vec::new());
     let mut period_places: Vec<Place> = Vec::new();
-    let n = chunk.records.len();
-    let mut start = 0;
+    let n = chunk.starts[users.end];
+    let mut start = chunk.starts[users.start];
     while start < n {
         let key = (chunk.users[start], chunk.periods[start]);
         let mut end = start;
@@ -327,7 +348,7 @@ pub fn evaluate(
             home: home_of(chunk, key.0),
         };
 
-        out_user.push(key.0);
+        out_user.push(key.0 - users.start as u32);
         let mut slot = 0;
         for (ind, _) in indicators {
             match ind.compute {
@@ -366,7 +387,7 @@ pub fn evaluate(
             }
         }
     }
-    Ok(per_user(&out_user, named, chunk.homes.len(), opts.groupby == GroupBy::None))
+    Ok(per_user(&out_user, named, users.len(), opts.groupby == GroupBy::None))
 }
 
 /// One value per period of one value column.
@@ -442,6 +463,38 @@ mod tests {
         let std: Vec<Option<f64>> = columns[1].f64().unwrap().iter().collect();
         assert_eq!(mean, [Some(2.0), None, None]);
         assert_eq!(std, [Some(1.0), None, None]);
+    }
+
+    #[test]
+    fn user_ranges_cover_every_user_in_parts_of_about_equal_records() {
+        let record = Record {
+            t: 0,
+            day: 0,
+            bin: 0,
+            kind: 0,
+            out: false,
+            night: false,
+            dur: None,
+            corr: None,
+            pos: 0,
+            lat: None,
+            lon: None,
+        };
+        // Six users: 5 records, then 1 each.
+        let starts = vec![0, 5, 6, 7, 8, 9, 10];
+        let chunk = Chunk {
+            users: vec![0; 10],
+            periods: vec![0; 10],
+            weekend: vec![false; 10],
+            records: vec![record; 10],
+            contacts: 0,
+            homes: vec![None; 6],
+            starts,
+        };
+        assert_eq!(chunk.user_ranges(2), [0..1, 1..6]);
+        // At most 4 records a part: the large user alone, then four small ones.
+        assert_eq!(chunk.user_ranges(3), [0..1, 1..5, 5..6]);
+        assert_eq!(chunk.user_ranges(1), [0..6]);
     }
 
     #[test]
