@@ -99,15 +99,38 @@ impl Neighbours {
         registry: &[Indicator],
         threads: usize,
     ) -> Result<()> {
-        let loaded = workers::map(todo, threads, |(_, item)| -> Result<Option<DataFrame>> {
+        // Each neighbour's file is read once for all its record sets here,
+        // with every valid record; a set is then a filter of those rows
+        // (its mask ranks the valid records in time order, the frame's
+        // row order).
+        let mut readers: Vec<u32> =
+            todo.iter().filter(|(_, item)| item.frame.is_none()).map(|(_, item)| item.user).collect();
+        readers.sort_unstable();
+        readers.dedup();
+        let read = workers::map(&readers, threads, |&user| -> Result<Option<DataFrame>, String> {
+            let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: None };
+            match load::load_user_with(&files[user as usize], &spec) {
+                Ok(Loaded::Records(records)) => Ok(Some(records.frame)),
+                Ok(Loaded::Empty) => Ok(None),
+                Err(e) => Err(format!("{e:#}")),
+            }
+        });
+        let full: HashMap<u32, Result<Option<DataFrame>, String>> = readers.into_iter().zip(read).collect();
+
+        let loaded = todo.iter().map(|(_, item)| -> Result<Option<DataFrame>> {
             if let Some(frame) = item.frame {
                 return with_week_periods(frame).map(Some);
             }
-            let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: Some(item.keep) };
-            Ok(match load::load_user_with(&files[item.user as usize], &spec)? {
-                Loaded::Records(records) => Some(records.frame),
-                Loaded::Empty => None,
-            })
+            let frame = match &full[&item.user] {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return Ok(None),
+                Err(e) => bail!("{e}"),
+            };
+            if frame.height() != item.keep.len() {
+                bail!("{}: the file changed while the run read it", files[item.user as usize].path.display());
+            }
+            let kept = frame.filter(&BooleanChunked::from_slice("keep".into(), item.keep))?;
+            Ok((kept.height() > 0).then_some(kept))
         });
         let mut frames = Vec::new();
         let mut numbered = Vec::new();
