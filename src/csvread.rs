@@ -1,9 +1,8 @@
 //! A CSV reader for records files: the rows of a file's bytes as fields
 //! borrowed from them, by the rules of Python's csv reader that bandicoot
 //! uses (quoted fields may hold commas, doubled quotes and line breaks; CRLF
-//! and LF line ends), plus the frame reader's own: rows without any
-//! non-empty field are dropped, missing trailing fields are empty and extra
-//! ones ignored.
+//! and LF line ends; empty lines skipped, but not lines of commas), plus:
+//! missing trailing fields are empty and extra ones ignored.
 //!
 //! Only the columns asked for are kept, which spares building the others.
 
@@ -92,7 +91,8 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
 }
 
 /// Reads one row from `at`, advancing past its line end; returns whether
-/// the row is blank (no field with any character, quoted or not).
+/// the row is blank: an empty line, which Python's csv reader skips (a line
+/// of commas is a row of empty fields to it, and so a record to bandicoot).
 fn read_row<'a>(
     text: &'a str,
     at: &mut usize,
@@ -151,7 +151,7 @@ fn read_row<'a>(
                     .iter()
                     .position(|&c| matches!(c, b',' | b'\n' | b'\r'))
                     .unwrap_or(bytes.len() - start);
-            if end > start {
+            if end > start || bytes.get(end) == Some(&b',') {
                 blank = false;
             }
             fields.push(Field { text: Cow::Borrowed(&text[start..end]) });
@@ -190,16 +190,18 @@ mod tests {
 
     #[test]
     fn quotes_line_ends_and_blank_rows() {
+        // The empty line goes; the line of commas is a row of empty fields,
+        // as Python's csv reader gives it.
         let text = "a,b,c\r\n1,\"x,\"\"y\"\"\",3\r\n\r\n,,\n\"multi\nline\",2\n4,5,6,7";
         assert_eq!(
             cells(text, &["c", "a", "b"]),
-            [["3", "1", "x,\"y\""], ["", "multi\nline", "2"], ["6", "4", "5"]]
+            [["3", "1", "x,\"y\""], ["", "", ""], ["", "multi\nline", "2"], ["6", "4", "5"]]
         );
         let (header, rows) = read(text, &["b", "missing"]).unwrap();
         assert_eq!(header, ["a", "b", "c"]);
         assert_eq!(rows.found, [Some(1), None]);
-        // Rows start on lines 2, 5 and 7 (the quoted field spans two).
-        assert_eq!(rows.lines, [2, 5, 7]);
+        // Rows start on lines 2, 4, 5 and 7 (the quoted field spans two).
+        assert_eq!(rows.lines, [2, 4, 5, 7]);
     }
 
     #[test]
