@@ -216,6 +216,35 @@ pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, el
         return Ok(());
     }
 
+    // The CSV text is built on a thread of its own while Polars writes the
+    // Parquet file and reduces the columns (a plain thread: Polars runs its
+    // own pool, which a worker of another pool should not wait on).
+    let (csv, parquet, stats) = std::thread::scope(|scope| {
+        let csv = scope.spawn(|| write_csv(dir, &table, &order));
+        let parquet = write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
+            ParquetWriter::new(w).finish(&mut table.clone()).map(|_| ()).map_err(std::io::Error::other)
+        });
+        let stats = aggregate(&table);
+        (csv.join(), parquet, stats)
+    });
+    csv.map_err(|_| anyhow::anyhow!("writing the summary CSV panicked"))??;
+    parquet?;
+    let stats = stats?;
+    let doc = serde_json::json!({
+        "meta": {
+            "generated": chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+            "users_processed": processed,
+            "users_failed": failed,
+            "processing_time_seconds": elapsed,
+        },
+        "indicators": stats,
+    });
+    let text = serde_json::to_string_pretty(&doc)?;
+    write_atomic(&dir.join("_aggregate_stats.json"), |w| w.write_all(text.as_bytes()))
+}
+
+/// `_all_users_summary.csv`: the columns of `table` in `order`, one row a user.
+fn write_csv(dir: &Path, table: &DataFrame, order: &[String]) -> Result<()> {
     write_atomic(&dir.join("_all_users_summary.csv"), |w| {
         let columns: Vec<Cells> = table.columns().iter().map(Cells::new).collect();
         let mut text = String::with_capacity(2 * CSV_FLUSH_BYTES);
@@ -235,24 +264,7 @@ pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, el
             }
         }
         w.write_all(text.as_bytes())
-    })?;
-
-    write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
-        ParquetWriter::new(w).finish(&mut table).map(|_| ()).map_err(std::io::Error::other)
-    })?;
-
-    let stats = aggregate(&table)?;
-    let doc = serde_json::json!({
-        "meta": {
-            "generated": chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-            "users_processed": processed,
-            "users_failed": failed,
-            "processing_time_seconds": elapsed,
-        },
-        "indicators": stats,
-    });
-    let text = serde_json::to_string_pretty(&doc)?;
-    write_atomic(&dir.join("_aggregate_stats.json"), |w| w.write_all(text.as_bytes()))
+    })
 }
 
 /// mean, sample std, min, max, median and n of each numeric column with
