@@ -202,10 +202,6 @@ fn selects(
     }
 }
 
-fn home_of(chunk: &Chunk, user: u32) -> Option<u32> {
-    chunk.homes.get(user as usize).copied().flatten()
-}
-
 /// The contacts of a period in order of first appearance, and the period's
 /// records grouped by contact in that order (time order within each).
 struct ContactIndex {
@@ -345,7 +341,7 @@ pub fn evaluate(
             conversations: &convs,
             delays: &delays,
             places: &period_places,
-            home: home_of(chunk, key.0),
+            home: chunk.homes[key.0 as usize],
         };
 
         out_user.push(key.0 - users.start as u32);
