@@ -20,19 +20,21 @@ use crate::queries::spatial::{self, Place};
 use crate::queries::{Compute, Indicator, Interaction, Period, Record, Shape};
 use crate::stats::{self, STAT_NAMES};
 
-/// A chunk's records as the individual family reads them, with the keys
-/// and filters of each row.
+/// A chunk's records as the indicators read them, user by user.
 pub struct Chunk {
-    users: Vec<u32>,
-    periods: Vec<i64>,
-    weekend: Vec<bool>,
-    records: Vec<Record>,
+    /// By user number.
+    users: Vec<UserPart>,
     /// One more than the largest correspondent number.
     contacts: usize,
-    /// Each user's home, by user number.
-    homes: Vec<Option<u32>>,
-    /// Where each user's rows start, by user number, and the end.
-    starts: Vec<usize>,
+}
+
+/// One user's part of a chunk: its records in time order, their period
+/// keys and weekend flags, and its home.
+struct UserPart {
+    records: Vec<Record>,
+    periods: Vec<i64>,
+    weekend: Vec<bool>,
+    home: Option<u32>,
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
@@ -41,7 +43,14 @@ fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
 
 fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
     let ca = column(df, name)?.bool()?;
-    Ok(ca.downcast_iter().flat_map(|a| a.iter().map(|b| b.unwrap_or(false))).collect())
+    let mut out = Vec::with_capacity(ca.len());
+    for a in ca.downcast_iter() {
+        match a.validity().map_or(0, |v| v.unset_bits()) {
+            0 => out.extend(a.values().iter()),
+            _ => out.extend(a.iter().map(|b| b.unwrap_or(false))),
+        }
+    }
+    Ok(out)
 }
 
 /// A column's values, nulls as `default`; a straight copy without nulls
@@ -49,21 +58,25 @@ fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
 fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>, default: T::Native) -> Vec<T::Native> {
     match ca.cont_slice() {
         Ok(values) => values.to_vec(),
-        Err(_) => optional(ca).map(|v| v.unwrap_or(default)).collect(),
+        Err(_) => optional(ca).into_iter().map(|v| v.unwrap_or(default)).collect(),
     }
 }
 
-fn optional<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> impl Iterator<Item = Option<T::Native>> + '_ {
-    ca.downcast_iter().flat_map(|a| a.iter().map(|v| v.copied()))
+/// A column's values with their nulls, in order.
+fn optional<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Vec<Option<T::Native>> {
+    let mut out = Vec::with_capacity(ca.len());
+    for a in ca.downcast_iter() {
+        match a.validity().map_or(0, |v| v.unset_bits()) {
+            0 => out.extend(a.values().iter().map(|v| Some(*v))),
+            _ => out.extend(a.iter().map(|v| v.copied())),
+        }
+    }
+    out
 }
 
 fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
     Ok(numbers(column(df, name)?.i64()?, 0))
 }
-
-/// One user's part of a chunk: its records, their periods and weekend
-/// flags, and its home.
-type UserPart = (Vec<Record>, Vec<i64>, Vec<bool>, Option<u32>);
 
 /// Reads one user's frame (the columns of [`crate::load::UserRecords`]).
 fn user_part(df: &DataFrame) -> Result<UserPart> {
@@ -77,9 +90,11 @@ fn user_part(df: &DataFrame) -> Result<UserPart> {
     let lat = column(df, "lat")?.f64()?;
     let lon = column(df, "lon")?.f64()?;
 
-    let records: Vec<Record> = optional(dur)
-        .zip(optional(corr))
-        .zip(optional(lat).zip(optional(lon)))
+    let (dur, corr, lat, lon) = (optional(dur), optional(corr), optional(lat), optional(lon));
+    let records: Vec<Record> = dur
+        .into_iter()
+        .zip(corr)
+        .zip(lat.into_iter().zip(lon))
         .enumerate()
         .map(|(i, ((dur, corr), (lat, lon)))| Record {
             t: t[i],
@@ -96,48 +111,33 @@ fn user_part(df: &DataFrame) -> Result<UserPart> {
         })
         .collect();
     let home = spatial::home(&records);
-    Ok((records, ints(df, "period")?, bools(df, "weekend")?, home))
+    Ok(UserPart { records, periods: ints(df, "period")?, weekend: bools(df, "weekend")?, home })
 }
 
 impl Chunk {
     /// Reads the frames of a chunk's users, in parallel; user numbers are
     /// the frames' positions.
     pub fn from_frames(frames: &[DataFrame]) -> Result<Chunk> {
-        let parts: Vec<UserPart> = frames.par_iter().map(user_part).collect::<Result<_>>()?;
-
-        let total = parts.iter().map(|p| p.0.len()).sum();
-        let mut chunk = Chunk {
-            users: Vec::with_capacity(total),
-            periods: Vec::with_capacity(total),
-            weekend: Vec::with_capacity(total),
-            records: Vec::with_capacity(total),
-            contacts: 0,
-            homes: Vec::with_capacity(parts.len()),
-            starts: Vec::with_capacity(parts.len() + 1),
-        };
-        for (user, (records, periods, weekend, home)) in parts.into_iter().enumerate() {
-            chunk.starts.push(chunk.records.len());
-            chunk.users.extend(std::iter::repeat_n(user as u32, records.len()));
-            chunk.records.extend(records);
-            chunk.periods.extend(periods);
-            chunk.weekend.extend(weekend);
-            chunk.homes.push(home);
-        }
-        chunk.starts.push(chunk.records.len());
-        chunk.contacts = chunk.records.iter().filter_map(|r| r.corr).max().map_or(0, |c| c as usize + 1);
-        Ok(chunk)
+        let users: Vec<UserPart> = frames.par_iter().map(user_part).collect::<Result<_>>()?;
+        let contacts = users
+            .iter()
+            .flat_map(|u| u.records.iter().filter_map(|r| r.corr))
+            .max()
+            .map_or(0, |c| c as usize + 1);
+        Ok(Chunk { users, contacts })
     }
 
     /// The user numbers, split into at most `parts` ranges of about equal
     /// numbers of records: the units of parallel work.
     pub fn user_ranges(&self, parts: usize) -> Vec<Range<usize>> {
-        let users = self.homes.len();
-        let per_part = self.records.len().div_ceil(parts.max(1)).max(1);
+        let total: usize = self.users.iter().map(|u| u.records.len()).sum();
+        let per_part = total.div_ceil(parts.max(1)).max(1);
         let mut ranges = Vec::new();
         let mut from = 0;
-        while from < users {
-            let mut to = from + 1;
-            while to < users && self.starts[to] - self.starts[from] < per_part {
+        while from < self.users.len() {
+            let (mut to, mut records) = (from + 1, self.users[from].records.len());
+            while to < self.users.len() && records < per_part {
+                records += self.users[to].records.len();
                 to += 1;
             }
             ranges.push(from..to);
@@ -148,7 +148,7 @@ impl Chunk {
 
     /// Whether each user, by number, has a home.
     pub fn has_home(&self) -> Vec<bool> {
-        self.homes.iter().map(Option::is_some).collect()
+        self.users.iter().map(|u| u.home.is_some()).collect()
     }
 
     /// `churn_rate__mean` and `churn_rate__std` of every user: over the
@@ -157,14 +157,14 @@ impl Chunk {
     pub fn churn(&self) -> Vec<Column> {
         let (mut user, mut distance) = (Vec::new(), Vec::new());
         let mut buf = Vec::new();
-        for w in self.starts.windows(2) {
+        for (u, part) in self.users.iter().enumerate() {
             buf.clear();
-            spatial::churn_distances(&self.records[w[0]..w[1]], &mut buf);
-            user.extend(std::iter::repeat_n(self.users[w[0]], buf.len()));
+            spatial::churn_distances(&part.records, &mut buf);
+            user.extend(std::iter::repeat_n(u as u32, buf.len()));
             distance.extend(buf.iter().map(|d| Some(*d)));
         }
         let values = PeriodValues { name: "churn_rate".into(), integer: false, values: distance };
-        per_user(&user, vec![values], self.homes.len(), false)
+        per_user(&user, vec![values], self.users.len(), false)
     }
 }
 
@@ -304,64 +304,66 @@ pub fn evaluate(
     let mut period_records: Vec<Record> = Vec::new();
     let (mut convs, mut delays, mut buf) = (Vec::<Conversation>::new(), Vec::new(), Vec::new());
     let mut period_places: Vec<Place> = Vec::new();
-    let n = chunk.starts[users.end];
-    let mut start = chunk.starts[users.start];
-    while start < n {
-        let key = (chunk.users[start], chunk.periods[start]);
-        let mut end = start;
-        period_records.clear();
-        while end < n && (chunk.users[end], chunk.periods[end]) == key {
-            if selected(chunk.weekend[end], &chunk.records[end]) {
-                period_records.push(chunk.records[end]);
-            }
-            end += 1;
-        }
-        start = end;
-        if period_records.is_empty() {
-            continue;
-        }
-
-        if places {
-            spatial::places_of(&period_records, &mut period_places);
-        } else {
-            index.build(&period_records, conversations);
-        }
-        convs.clear();
-        delays.clear();
-        if conversations {
-            let mut from = 0;
-            for &to in &index.ends {
-                conversations_of(&index.by_contact[from..to], &mut convs, &mut delays);
-                from = to;
-            }
-        }
-        let period = Period {
-            records: &period_records,
-            contacts: &index.contacts,
-            conversations: &convs,
-            delays: &delays,
-            places: &period_places,
-            home: chunk.homes[key.0 as usize],
-        };
-
-        out_user.push(key.0 - users.start as u32);
-        let mut slot = 0;
-        for (ind, _) in indicators {
-            match ind.compute {
-                Compute::Scalar(f) => {
-                    values[slot].push(f(&period));
-                    slot += 1;
+    for (user, part) in chunk.users[users.clone()].iter().enumerate() {
+        let n = part.records.len();
+        let mut start = 0;
+        while start < n {
+            let period = part.periods[start];
+            let mut end = start;
+            period_records.clear();
+            while end < n && part.periods[end] == period {
+                if selected(part.weekend[end], &part.records[end]) {
+                    period_records.push(part.records[end]);
                 }
-                Compute::Values(f) => {
-                    buf.clear();
-                    f(&period, &mut buf);
-                    let summary = stats::summary(&mut buf);
-                    for k in 0..n_stats {
-                        values[slot + k].push(summary.map(|s| s[k]));
+                end += 1;
+            }
+            start = end;
+            if period_records.is_empty() {
+                continue;
+            }
+
+            if places {
+                spatial::places_of(&period_records, &mut period_places);
+            } else {
+                index.build(&period_records, conversations);
+            }
+            convs.clear();
+            delays.clear();
+            if conversations {
+                let mut from = 0;
+                for &to in &index.ends {
+                    conversations_of(&index.by_contact[from..to], &mut convs, &mut delays);
+                    from = to;
+                }
+            }
+            let period = Period {
+                records: &period_records,
+                contacts: &index.contacts,
+                conversations: &convs,
+                delays: &delays,
+                places: &period_places,
+                home: part.home,
+            };
+
+            out_user.push(user as u32);
+            let mut slot = 0;
+            for (ind, _) in indicators {
+                match ind.compute {
+                    Compute::Scalar(f) => {
+                        values[slot].push(f(&period));
+                        slot += 1;
                     }
-                    slot += n_stats;
+                    Compute::Values(f) => {
+                        buf.clear();
+                        f(&period, &mut buf);
+                        let summary = stats::summary(&mut buf);
+                        for k in 0..n_stats {
+                            values[slot + k].push(summary.map(|s| s[k]));
+                        }
+                        slot += n_stats;
+                    }
+                    Compute::Expr(_) => anyhow::bail!("{} is not a function of a period's records", ind.name),
                 }
-                Compute::Expr(_) => anyhow::bail!("{} is not a function of a period's records", ind.name),
             }
         }
     }
@@ -477,16 +479,13 @@ mod tests {
             lon: None,
         };
         // Six users: 5 records, then 1 each.
-        let starts = vec![0, 5, 6, 7, 8, 9, 10];
-        let chunk = Chunk {
-            users: vec![0; 10],
-            periods: vec![0; 10],
-            weekend: vec![false; 10],
-            records: vec![record; 10],
-            contacts: 0,
-            homes: vec![None; 6],
-            starts,
+        let part = |n: usize| UserPart {
+            records: vec![record; n],
+            periods: vec![0; n],
+            weekend: vec![false; n],
+            home: None,
         };
+        let chunk = Chunk { users: vec![part(5), part(1), part(1), part(1), part(1), part(1)], contacts: 0 };
         assert_eq!(chunk.user_ranges(2), [0..1, 1..6]);
         // At most 4 records a part: the large user alone, then four small ones.
         assert_eq!(chunk.user_ranges(3), [0..1, 1..5, 5..6]);
