@@ -1,12 +1,11 @@
 //! Evaluates the indicators of records (the individual and spatial
 //! families) in one pass over a chunk's records.
 //!
-//! The chunk's records are read from its users' frames into one table in
-//! user and time order. Periods follow time, so each user's period is a
-//! run of consecutive rows, under any filter: the pass
-//! cuts the runs, derives contacts, conversations or places for each, and
-//! calls the indicators' functions. No hashing, gathering or per-group
-//! frame.
+//! Each user's frame is read, in parallel, into a table of records in time
+//! order. Periods follow time, so each user's period is a run of
+//! consecutive rows, under any filter: the pass cuts the runs, derives
+//! contacts, conversations or places for each, and calls the indicators'
+//! functions. No hashing, gathering or per-group frame.
 
 use std::ops::Range;
 
