@@ -305,7 +305,6 @@ fn process_chunk(
     let mut frames = Vec::new();
     let mut members: Vec<(usize, load::UserMeta, UserExtras)> = Vec::new();
     let mut recharges: Vec<(u32, Vec<Recharge>)> = Vec::new();
-    let mut ego_frames: Vec<(usize, DataFrame)> = Vec::new();
     let mut results: Vec<UserResult> = Vec::with_capacity(chunk.len());
     for (i, l) in loaded.into_iter().enumerate() {
         match l {
@@ -315,10 +314,6 @@ fn process_chunk(
                 recharges: r,
             }) => {
                 let user = members.len() as u32;
-                // An ego's frame also serves assortativity (a cheap copy).
-                if network.is_some() && egos[i].is_some() {
-                    ego_frames.push((i, frame.clone()));
-                }
                 frames.push(frame);
                 members.push((i, meta, extras));
                 if !r.is_empty() {
@@ -345,8 +340,12 @@ fn process_chunk(
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
     if let Some(net) = network.as_mut() {
-        let with_frames: Vec<(&EgoNetwork, &DataFrame)> =
-            ego_frames.iter().filter_map(|(i, frame)| Some((egos[*i].as_ref()?, frame))).collect();
+        // An ego's frame also serves assortativity.
+        let with_frames: Vec<(&EgoNetwork, &DataFrame)> = members
+            .iter()
+            .zip(&frames)
+            .filter_map(|((i, ..), frame)| Some((egos[*i].as_ref()?, frame)))
+            .collect();
         net.prepare(&with_frames, antennas, registry, plan.threads)?;
     }
     let network = network.as_deref();

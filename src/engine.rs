@@ -8,7 +8,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::options::{GroupBy, IndicatorOptions};
-use crate::periods::{self, Chunk};
+use crate::periods::{self, Chunk, PeriodValues};
 use crate::queries::{recharges, Compute, Indicator, Interaction, Level, Shape};
 use crate::stats::{self, STAT_NAMES};
 
@@ -41,7 +41,7 @@ fn base_key(
 }
 
 /// The per-period value columns an indicator yields once summarised.
-fn value_columns(ind: &Indicator, base: &str, opts: &IndicatorOptions) -> Vec<String> {
+pub(crate) fn value_columns(ind: &Indicator, base: &str, opts: &IndicatorOptions) -> Vec<String> {
     match ind.shape {
         Shape::Scalar => vec![base.to_string()],
         Shape::Distribution => {
@@ -130,47 +130,30 @@ fn summarise(mut df: DataFrame, lists: &[String], opts: &IndicatorOptions) -> Re
     Ok(df)
 }
 
-/// Mean and population std of each value column across a user's periods,
-/// in period order with the reference's arithmetic, so that the result
-/// does not depend on how users are chunked or threads scheduled.
-fn across_periods(df: DataFrame, values: &[String], opts: &IndicatorOptions) -> Result<LazyFrame> {
-    if opts.groupby == GroupBy::None {
-        let mut cols = vec![col("user")];
-        cols.extend(values.iter().map(|v| col(v.as_str())));
-        return Ok(df.lazy().select(cols));
-    }
-    mean_std_per_user(df, values)
-}
-
-/// `<value>__mean` and `<value>__std` of each value column per user, over
-/// its rows in `period` order, with the reference's arithmetic.
-fn mean_std_per_user(df: DataFrame, values: &[String]) -> Result<LazyFrame> {
-    let df = df.sort(["user", "period"], SortMultipleOptions::default())?;
-    let users: Vec<u32> = df.column("user")?.u32()?.iter().map(|u| u.unwrap_or(0)).collect();
-    let mut starts: Vec<usize> = (0..users.len()).filter(|&i| i == 0 || users[i] != users[i - 1]).collect();
-    let mut columns = vec![Column::new("user".into(), starts.iter().map(|&i| users[i]).collect::<Vec<_>>())];
-    starts.push(users.len());
-
-    let mut buf = Vec::new();
+/// One row per user number below `users` (`user`, then the columns of
+/// [`periods::per_user`]) from a per-period frame (`user`, `period` and the
+/// `values` columns, in any row order).
+fn user_level(
+    periods: DataFrame,
+    values: &[String],
+    users: usize,
+    opts: &IndicatorOptions,
+) -> Result<DataFrame> {
+    let periods = periods.sort(["user", "period"], SortMultipleOptions::default())?;
+    let rows_user: Vec<u32> = periods.column("user")?.u32()?.into_no_null_iter().collect();
+    let mut named = Vec::with_capacity(values.len());
     for v in values {
-        let x = df.column(v)?.cast(&DataType::Float64)?;
-        let x = x.f64()?;
-        let (mut means, mut stds) = (Vec::with_capacity(starts.len()), Vec::with_capacity(starts.len()));
-        for w in starts.windows(2) {
-            buf.clear();
-            buf.extend((w[0]..w[1]).filter_map(|i| x.get(i)));
-            let (m, s) = stats::mean_std(&buf);
-            means.push(m);
-            stds.push(s);
-        }
-        columns.push(Column::new(format!("{v}__mean").into(), means));
-        columns.push(Column::new(format!("{v}__std").into(), stds));
+        let column = periods.column(v)?;
+        let integer = column.dtype() == &DataType::Int64;
+        let x = column.cast(&DataType::Float64)?;
+        named.push(PeriodValues { name: v.clone(), integer, values: x.f64()?.iter().collect() });
     }
-    Ok(DataFrame::new(starts.len() - 1, columns)?.lazy())
+    let mut columns = vec![Column::new("user".into(), (0..users as u32).collect::<Vec<_>>())];
+    columns.extend(periods::per_user(&rows_user, named, users, opts.groupby == GroupBy::None));
+    Ok(DataFrame::new(users, columns)?)
 }
 
-/// One set of indicators sharing an interaction filter, with the per-period
-/// frame of every level they need.
+/// The recharge indicators of one filter combination, with their keys.
 struct Group<'a> {
     indicators: Vec<(&'a Indicator, String)>,
 }
@@ -267,9 +250,10 @@ pub fn compute(
     }
     columns.extend(chunk.churn());
 
-    let mut result = DataFrame::new(columns[0].len(), columns)?.lazy();
+    let users = columns[0].len();
+    let mut result = DataFrame::new(users, columns)?.lazy();
     if let Some(recharges) = &recharges {
-        result = recharge_indicators(result, recharges, registry, opts)?;
+        result = recharge_indicators(result, recharges, users, registry, opts)?;
     }
 
     let mut order = vec![col("user"), col("has_home")];
@@ -288,6 +272,7 @@ pub fn compute(
 fn recharge_indicators(
     mut result: LazyFrame,
     recharges: &DataFrame,
+    users: usize,
     registry: &[Indicator],
     opts: &IndicatorOptions,
 ) -> Result<LazyFrame> {
@@ -307,7 +292,7 @@ fn recharge_indicators(
                 .collect()
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("computing {pw}/{pd} recharge indicators"))?;
-            result = join_user_level(result, periods, &group, opts)?;
+            result = join_user_level(result, periods, &group, users, opts)?;
         }
     }
     Ok(result)
@@ -318,6 +303,7 @@ fn join_user_level(
     result: LazyFrame,
     periods: DataFrame,
     group: &Group,
+    users: usize,
     opts: &IndicatorOptions,
 ) -> Result<LazyFrame> {
     let lists: Vec<String> = group
@@ -329,6 +315,6 @@ fn join_user_level(
     let periods = summarise(periods, &lists, opts)?;
     let values: Vec<String> =
         group.indicators.iter().flat_map(|(ind, key)| value_columns(ind, key, opts)).collect();
-    let user_level = across_periods(periods, &values, opts)?;
-    Ok(result.join(user_level, [col("user")], [col("user")], JoinArgs::new(JoinType::Left)))
+    let user_level = user_level(periods, &values, users, opts)?;
+    Ok(result.join(user_level.lazy(), [col("user")], [col("user")], JoinArgs::new(JoinType::Left)))
 }

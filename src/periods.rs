@@ -17,7 +17,7 @@ use crate::options::{GroupBy, IndicatorOptions};
 use crate::queries::individual::{conversations_of, Contact, Conversation};
 use crate::queries::spatial::{self, Place};
 use crate::queries::{Compute, Indicator, Interaction, Period, Record, Shape};
-use crate::stats::{self, STAT_NAMES};
+use crate::stats;
 
 /// A chunk's records as the indicators read them, user by user.
 pub struct Chunk {
@@ -273,8 +273,8 @@ impl ContactIndex {
 
 /// The user-level columns of one interaction set (`None`: the spatial
 /// family) under one filter combination, one row per user number of
-/// `users` (see [`per_user`]), from the value columns of each period with records: a
-/// scalar's key, a distribution's `key__stat` columns.
+/// `users` (see [`per_user`]), from each period's value columns (see
+/// [`crate::engine::value_columns`]).
 pub fn evaluate(
     chunk: &Chunk,
     part_of_week: &str,
@@ -371,28 +371,21 @@ pub fn evaluate(
     let mut values = values.into_iter();
     let mut named = Vec::new();
     for (ind, key) in indicators {
-        match ind.shape {
-            Shape::Scalar => {
-                let v = values.next().expect("a column per scalar");
-                named.push(PeriodValues { name: key.clone(), integer: ind.integer, values: v });
-            }
-            Shape::Distribution => {
-                for stat in &STAT_NAMES[..n_stats] {
-                    let v = values.next().expect("a column per statistic");
-                    named.push(PeriodValues { name: format!("{key}__{stat}"), integer: false, values: v });
-                }
-            }
+        let integer = ind.integer && ind.shape == Shape::Scalar;
+        for name in crate::engine::value_columns(ind, key, opts) {
+            let values = values.next().expect("a column per value");
+            named.push(PeriodValues { name, integer, values });
         }
     }
     Ok(per_user(&out_user, named, users.len(), opts.groupby == GroupBy::None))
 }
 
 /// One value per period of one value column.
-struct PeriodValues {
-    name: String,
+pub struct PeriodValues {
+    pub name: String,
     /// A count, reported as an integer when not averaged over periods.
-    integer: bool,
-    values: Vec<Option<f64>>,
+    pub integer: bool,
+    pub values: Vec<Option<f64>>,
 }
 
 /// Reduces per-period values (rows in user and period order, `rows_user`
@@ -401,7 +394,7 @@ struct PeriodValues {
 /// `<name>__std`), in period order with the reference's arithmetic, or,
 /// without grouping, the single period's value under its own name. Users
 /// without a period, or with only null values, get nulls.
-fn per_user(rows_user: &[u32], columns: Vec<PeriodValues>, users: usize, single: bool) -> Vec<Column> {
+pub fn per_user(rows_user: &[u32], columns: Vec<PeriodValues>, users: usize, single: bool) -> Vec<Column> {
     let mut out = Vec::new();
     let mut buf = Vec::new();
     for column in columns {
