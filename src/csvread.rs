@@ -38,18 +38,13 @@ impl<'a> Rows<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct UnclosedQuote(pub usize);
 
-/// One field of the line being read.
-struct Field<'a> {
-    text: Cow<'a, str>,
-}
-
 /// Splits `text` (UTF-8, without byte-order mark) into rows and keeps the
 /// `asked` columns (by header name, the first of equal names).
 pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>), UnclosedQuote> {
     let bytes = text.as_bytes();
     let mut at = 0;
     let mut line = 1;
-    let mut fields: Vec<Field<'a>> = Vec::new();
+    let mut fields: Vec<Cow<'a, str>> = Vec::new();
 
     // The header is the first row that is not blank.
     let mut header: Option<Vec<String>> = None;
@@ -64,7 +59,7 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
         }
         match &header {
             None => {
-                let names: Vec<String> = fields.iter().map(|f| f.text.to_string()).collect();
+                let names: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
                 rows.found = asked.iter().map(|a| names.iter().position(|n| n == a)).collect();
                 // For each header column, the asked column it fills.
                 slot = vec![None; names.len()];
@@ -80,7 +75,7 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
                 rows.cells.resize(base + asked.len(), Cow::Borrowed(""));
                 for (field, s) in fields.drain(..).zip(&slot) {
                     if let Some(k) = s {
-                        rows.cells[base + k] = field.text;
+                        rows.cells[base + k] = field;
                     }
                 }
                 rows.lines.push(start_line);
@@ -97,7 +92,7 @@ fn read_row<'a>(
     text: &'a str,
     at: &mut usize,
     line: &mut usize,
-    fields: &mut Vec<Field<'a>>,
+    fields: &mut Vec<Cow<'a, str>>,
 ) -> Result<bool, UnclosedQuote> {
     let bytes = text.as_bytes();
     let mut blank = true;
@@ -143,7 +138,7 @@ fn read_row<'a>(
                     Cow::Owned(s)
                 }
             };
-            fields.push(Field { text: field });
+            fields.push(field);
             *at = rest_end;
         } else {
             let end = start
@@ -154,7 +149,7 @@ fn read_row<'a>(
             if end > start || bytes.get(end) == Some(&b',') {
                 blank = false;
             }
-            fields.push(Field { text: Cow::Borrowed(&text[start..end]) });
+            fields.push(Cow::Borrowed(&text[start..end]));
             *at = end;
         }
 

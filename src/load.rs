@@ -117,10 +117,8 @@ pub enum Loaded {
     Empty,
 }
 
-const REQUIRED: [&str; 5] = ["interaction", "direction", "correspondent_id", "datetime", "call_duration"];
-
-/// The columns a records file is read for: the required ones, then the
-/// optional position columns.
+/// The columns a records file is read for: the required ones (the first
+/// [`REQUIRED`]), then the optional position columns.
 const COLUMNS: [&str; 8] = [
     "interaction",
     "direction",
@@ -131,6 +129,14 @@ const COLUMNS: [&str; 8] = [
     "latitude",
     "longitude",
 ];
+
+/// How many of [`COLUMNS`] a records file must have.
+const REQUIRED: usize = 5;
+
+/// The error of a file without a column it must have, showing its header.
+fn missing_column(path: &Path, name: &str, header: &[&str]) -> anyhow::Error {
+    anyhow!("{}: row 1: missing column '{name}' (header: {})", path.display(), header.join(","))
+}
 
 /// The period key of a timestamp: equal keys are one period, and
 /// consecutive periods have consecutive keys.
@@ -323,7 +329,7 @@ fn string_column<'a>(df: &'a DataFrame, name: &str) -> Option<&'a StringChunked>
 pub fn required_column<'a>(df: &'a DataFrame, path: &Path, name: &str) -> Result<&'a StringChunked> {
     string_column(df, name).ok_or_else(|| {
         let header: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
-        anyhow!("{}: row 1: missing column '{name}' (header: {})", path.display(), header.join(","))
+        missing_column(path, name, &header)
     })
 }
 
@@ -373,9 +379,10 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     if header.iter().any(|h| h == "place_id") {
         bail!("{path}: column 'place_id' is deprecated, name it 'antenna_id'");
     }
-    for (name, found) in REQUIRED.iter().zip(&rows.found) {
+    for (name, found) in COLUMNS[..REQUIRED].iter().zip(&rows.found) {
         if found.is_none() {
-            bail!("{path}: row 1: missing column '{name}' (header: {})", header.join(","));
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            return Err(missing_column(&file.path, name, &header));
         }
     }
     // The columns of COLUMNS, in its order.

@@ -52,13 +52,13 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
             (p, x.mul_add(x, -p))
         }
         3 => {
-            let (p2, e2) = (x * x, x.mul_add(x, -(x * x)));
-            let p = p2 * x;
+            let p2 = x * x;
+            let (e2, p) = (x.mul_add(x, -p2), p2 * x);
             (p, p2.mul_add(x, -p) + e2 * x)
         }
         4 => {
-            let (p2, e2) = (x * x, x.mul_add(x, -(x * x)));
-            let p = p2 * p2;
+            let p2 = x * x;
+            let (e2, p) = (x.mul_add(x, -p2), p2 * p2);
             (p, p2.mul_add(p2, -p) + 2.0 * p2 * e2)
         }
         _ => return py_pow(x, n as f64),
@@ -77,9 +77,8 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
 /// `x ** 0.5` and `x ** 1.5` (`three_halves`), equal to [`py_pow`] bit for
 /// bit by the same argument as [`py_pow_int`]: the rounded `sqrt` (or its
 /// product with `x`) is `pow`'s result whenever [`pow_is`] says so. The
-/// exact square root is `s + r / 2s` up to a
-/// second-order term, where `r = x - s*s` comes exactly from a fused
-/// multiply-add.
+/// exact square root is `s + r / 2s` up to a second-order term, where
+/// `r = x - s*s` comes exactly from a fused multiply-add.
 pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
     let y = if three_halves { 1.5 } else { 0.5 };
     if !(1e-290..1e290).contains(&x) {
