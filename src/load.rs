@@ -160,6 +160,11 @@ pub fn is_night(t: i64) -> bool {
     sod <= 7 * 3600 || sod >= 19 * 3600
 }
 
+/// The weekend is Saturday and Sunday.
+pub fn is_weekend(t: i64) -> bool {
+    calendar::iso_weekday(t.div_euclid(SECONDS_PER_DAY)) >= 6
+}
+
 /// Python's `int(s)` for a base-10 integer: surrounding whitespace, a sign,
 /// and single underscores between digits are accepted.
 pub fn parse_py_int(s: &str) -> Option<i64> {
@@ -545,8 +550,6 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         };
         c_corr.push(corr);
 
-        let days = t.div_euclid(SECONDS_PER_DAY);
-        let weekday = calendar::iso_weekday(days);
         c_t.push(t);
         c_kind.push(kind);
         c_out.push(rows.get(i, direction) == "out");
@@ -554,10 +557,10 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         c_lat.push(location.map(|l| l.0));
         c_lon.push(location.map(|l| l.1));
         c_night.push(is_night(t));
-        c_weekend.push(weekday >= 6);
+        c_weekend.push(is_weekend(t));
         c_period.push(period_key(groupby, t));
         c_bin.push(t.div_euclid(1800));
-        c_day.push(days);
+        c_day.push(t.div_euclid(SECONDS_PER_DAY));
         meta.has_call |= kind == CALL;
         meta.has_text |= kind == TEXT;
     }

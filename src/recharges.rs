@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use polars::prelude::*;
 
-use crate::calendar::{self, SECONDS_PER_DAY};
-use crate::load::{is_night, parse_py_float, period_key, read_user_side_file, required_column};
+use crate::calendar;
+use crate::load::{is_night, is_weekend, parse_py_float, period_key, read_user_side_file, required_column};
 use crate::options::GroupBy;
 
 /// One recharge: when (seconds since the epoch, midnight for a date
@@ -85,7 +85,7 @@ pub fn chunk_frame(users: &[(u32, &[Recharge])], groupby: GroupBy) -> PolarsResu
             t.push(r.t);
             amount.push(r.amount);
             period.push(period_key(groupby, r.t));
-            weekend.push(calendar::iso_weekday(r.t.div_euclid(SECONDS_PER_DAY)) >= 6);
+            weekend.push(is_weekend(r.t));
             night.push(is_night(r.t));
         }
     }
@@ -124,8 +124,8 @@ mod tests {
             "datetime,amount,retailer_id\n2015-2-3,2,\n2015-1-13 10:00:00,12,1185\n2015-2-3,,\n",
             |r| {
                 let got = r.unwrap();
-                let jan13 = calendar::days_from_civil(2015, 1, 13) * SECONDS_PER_DAY;
-                let feb3 = calendar::days_from_civil(2015, 2, 3) * SECONDS_PER_DAY;
+                let jan13 = calendar::days_from_civil(2015, 1, 13) * calendar::SECONDS_PER_DAY;
+                let feb3 = calendar::days_from_civil(2015, 2, 3) * calendar::SECONDS_PER_DAY;
                 assert_eq!(
                     got,
                     vec![
