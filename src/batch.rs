@@ -221,7 +221,11 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
             }
         }
         // Only now are the chunk's files all in place.
+        let journal_started = Instant::now();
         journal.append(summary::shard(&shard)?)?;
+        if plan.verbose {
+            eprintln!("    journal shard {:.2}s", journal_started.elapsed().as_secs_f64());
+        }
     }
 
     let elapsed = started.elapsed().as_secs_f64();
@@ -235,7 +239,11 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
         if let Some(all) = journal.read_all()? {
             let processed =
                 all.column("status")?.str()?.iter().flatten().filter(|s| *s == summary::OK).count();
+            let summary_started = Instant::now();
             summary::write(&plan.output_dir, all, processed, outcome.failed, elapsed)?;
+            if plan.verbose {
+                eprintln!("    summaries {:.2}s", summary_started.elapsed().as_secs_f64());
+            }
         }
     }
     progress.finish(&outcome, elapsed, &plan.output_dir);
