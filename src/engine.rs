@@ -207,46 +207,42 @@ pub fn compute(
     // at a time, then the spatial family on all records of the combination.
     // Each is one independent pass over the chunk.
     let sets = [Interaction::Call, Interaction::Text, Interaction::CallAndText].map(Some);
-    let mut tasks = Vec::new();
-    for pw in opts.parts_of_week() {
-        for pd in opts.parts_of_day() {
-            for set in sets.into_iter().chain([None]) {
+    let mut passes = Vec::new();
+    for part_of_week in opts.parts_of_week() {
+        for part_of_day in opts.parts_of_day() {
+            for interaction in sets.into_iter().chain([None]) {
                 let indicators: Vec<(&Indicator, String)> = registry
                     .iter()
-                    .filter(|ind| match set {
-                        Some(interaction) => ind.interactions.contains(&interaction),
+                    .filter(|ind| match interaction {
+                        Some(set) => ind.interactions.contains(&set),
                         None => ind.level == Level::Places,
                     })
-                    .map(|ind| (ind, base_key(ind, pw, pd, set)))
+                    .map(|ind| (ind, base_key(ind, part_of_week, part_of_day, interaction)))
                     .collect();
                 if !indicators.is_empty() {
-                    tasks.push((pw, pd, set, indicators));
+                    passes.push(periods::Pass { part_of_week, part_of_day, interaction, indicators });
                 }
             }
         }
     }
-    // Each pass in parts of the chunk's users, so that the worker pool
-    // stays busy to the end; the parts' columns are then put end to end.
-    let ranges = chunk.user_ranges(2 * rayon::current_num_threads());
-    let parts: Vec<_> = tasks.iter().flat_map(|task| ranges.iter().map(move |r| (task, r.clone()))).collect();
-    let evaluated: Vec<Result<Vec<Column>>> = parts
+    // Every pass over parts of the chunk's users, small enough that the
+    // worker pool stays busy to the end; the parts' columns are then put
+    // end to end.
+    let ranges = chunk.user_ranges(8 * rayon::current_num_threads());
+    let evaluated: Vec<Vec<Vec<Column>>> = ranges
         .par_iter()
-        .map(|((pw, pd, set, indicators), users)| {
-            let name = set.map_or("spatial", Interaction::name);
-            periods::evaluate(&chunk, pw, pd, *set, indicators, opts, users.clone())
-                .with_context(|| format!("computing {pw}/{pd}/{name} indicators"))
-        })
-        .collect();
-    let mut evaluated = evaluated.into_iter();
-    for _ in &tasks {
-        let mut task = evaluated.next().expect("a first part per task")?;
-        for _ in 1..ranges.len() {
-            let part = evaluated.next().expect("every part of a task")?;
-            for (column, more) in task.iter_mut().zip(&part) {
+        .map(|users| periods::evaluate(&chunk, &passes, opts, users.clone()))
+        .collect::<Result<_>>()
+        .context("computing the indicators of records")?;
+    for pass in 0..passes.len() {
+        let mut parts = evaluated.iter().map(|part| &part[pass]);
+        let mut pass_columns = parts.next().expect("at least one part").clone();
+        for part in parts {
+            for (column, more) in pass_columns.iter_mut().zip(part) {
                 column.append(more)?;
             }
         }
-        columns.extend(task);
+        columns.extend(pass_columns);
     }
     columns.extend(chunk.churn());
 

@@ -167,38 +167,63 @@ impl Chunk {
     }
 }
 
-/// Whether a row passes a filter combination and an interaction set
-/// (`None`: every record, as the spatial family sees them).
-fn selects(
-    part_of_week: &str,
-    part_of_day: &str,
-    interaction: Option<Interaction>,
-) -> impl Fn(bool, &Record) -> bool {
-    // Each filter as the one value it accepts, if any.
-    let weekend = match part_of_week {
-        "weekday" => Some(false),
-        "weekend" => Some(true),
-        _ => None,
-    };
-    let night = match part_of_day {
-        "day" => Some(false),
-        "night" => Some(true),
-        _ => None,
-    };
-    let (call, text) = match interaction {
-        None => (true, true),
-        Some(Interaction::Call) => (true, false),
-        Some(Interaction::Text) => (false, true),
-        Some(Interaction::CallAndText) => (true, true),
-    };
-    let any_kind = interaction.is_none();
-    move |is_weekend, r| {
-        let week_ok = weekend.is_none_or(|w| w == is_weekend);
-        let day_ok = night.is_none_or(|n| n == r.night);
-        let kind_ok =
-            any_kind || (call && r.kind == crate::load::CALL) || (text && r.kind == crate::load::TEXT);
+/// One pass of the evaluation: the indicators of one interaction set
+/// (`None`: the spatial family, on every record) under one filter
+/// combination, each with its key.
+pub struct Pass<'a> {
+    pub part_of_week: &'a str,
+    pub part_of_day: &'a str,
+    pub interaction: Option<Interaction>,
+    pub indicators: Vec<(&'a Indicator, String)>,
+}
+
+/// Which records a pass keeps: each filter as the one value it accepts,
+/// if any, and the kinds of record.
+struct Filter {
+    weekend: Option<bool>,
+    night: Option<bool>,
+    call: bool,
+    text: bool,
+    any_kind: bool,
+}
+
+impl Filter {
+    fn of(pass: &Pass) -> Filter {
+        let weekend = match pass.part_of_week {
+            "weekday" => Some(false),
+            "weekend" => Some(true),
+            _ => None,
+        };
+        let night = match pass.part_of_day {
+            "day" => Some(false),
+            "night" => Some(true),
+            _ => None,
+        };
+        let (call, text) = match pass.interaction {
+            None => (true, true),
+            Some(Interaction::Call) => (true, false),
+            Some(Interaction::Text) => (false, true),
+            Some(Interaction::CallAndText) => (true, true),
+        };
+        Filter { weekend, night, call, text, any_kind: pass.interaction.is_none() }
+    }
+
+    fn keeps(&self, is_weekend: bool, r: &Record) -> bool {
+        let week_ok = self.weekend.is_none_or(|w| w == is_weekend);
+        let day_ok = self.night.is_none_or(|n| n == r.night);
+        let kind_ok = self.any_kind
+            || (self.call && r.kind == crate::load::CALL)
+            || (self.text && r.kind == crate::load::TEXT);
         week_ok && day_ok && kind_ok
     }
+}
+
+/// A pass's values so far: the user of each period row and one column of
+/// values per indicator value.
+struct PassValues {
+    filter: Filter,
+    out_user: Vec<u32>,
+    values: Vec<Vec<Option<f64>>>,
 }
 
 /// The contacts of a period in order of first appearance, and the period's
@@ -271,113 +296,154 @@ impl ContactIndex {
     }
 }
 
-/// The user-level columns of one interaction set (`None`: the spatial
-/// family) under one filter combination, one row per user number of
+/// The user-level columns of each pass, one row per user number of
 /// `users` (see [`per_user`]), from each period's value columns (see
 /// [`crate::engine::value_columns`]).
+///
+/// Users come one at a time, every pass over each: a user's records stay
+/// in cache across the passes, where a pass over the whole chunk would
+/// read every record from memory again for each filter combination.
 pub fn evaluate(
     chunk: &Chunk,
-    part_of_week: &str,
-    part_of_day: &str,
-    interaction: Option<Interaction>,
-    indicators: &[(&Indicator, String)],
+    passes: &[Pass],
     opts: &IndicatorOptions,
     users: Range<usize>,
-) -> Result<Vec<Column>> {
+) -> Result<Vec<Vec<Column>>> {
     let n_stats = opts.stat_count();
-    let selected = selects(part_of_week, part_of_day, interaction);
-    let conversations = interaction == Some(Interaction::CallAndText);
-    let places = interaction.is_none();
+    let width = |ind: &Indicator| match ind.shape {
+        Shape::Scalar => 1,
+        Shape::Distribution => n_stats,
+    };
+    let mut state = Vec::with_capacity(passes.len());
+    for pass in passes {
+        if let Some((ind, _)) =
+            pass.indicators.iter().find(|(ind, _)| matches!(ind.compute, Compute::Expr(_)))
+        {
+            anyhow::bail!("{} is not a function of a period's records", ind.name);
+        }
+        let columns: usize = pass.indicators.iter().map(|(ind, _)| width(ind)).sum();
+        state.push(PassValues {
+            filter: Filter::of(pass),
+            out_user: Vec::new(),
+            values: vec![Vec::new(); columns],
+        });
+    }
 
-    let mut out_user = Vec::new();
-    let mut values: Vec<Vec<Option<f64>>> = indicators
-        .iter()
-        .map(|(ind, _)| match ind.shape {
-            Shape::Scalar => 1,
-            Shape::Distribution => n_stats,
-        })
-        .flat_map(|width| std::iter::repeat_n(Vec::new(), width))
-        .collect();
-
-    let mut index = ContactIndex::new(chunk.contacts);
-    let mut period_records: Vec<Record> = Vec::new();
-    let (mut convs, mut delays, mut buf) = (Vec::<Conversation>::new(), Vec::new(), Vec::new());
-    let mut period_places: Vec<Place> = Vec::new();
+    let mut scratch = Scratch {
+        index: ContactIndex::new(chunk.contacts),
+        records: Vec::new(),
+        convs: Vec::new(),
+        delays: Vec::new(),
+        buf: Vec::new(),
+        places: Vec::new(),
+    };
     for (user, part) in chunk.users[users.clone()].iter().enumerate() {
+        for (pass, values) in passes.iter().zip(&mut state) {
+            scratch.user_pass(user as u32, part, pass, values, n_stats);
+        }
+    }
+
+    // Name each value column as the engine reports it.
+    let mut out = Vec::with_capacity(passes.len());
+    for (pass, values) in passes.iter().zip(state) {
+        let mut columns = values.values.into_iter();
+        let mut named = Vec::new();
+        for (ind, key) in &pass.indicators {
+            let integer = ind.integer && ind.shape == Shape::Scalar;
+            for name in crate::engine::value_columns(ind, key, opts) {
+                let values = columns.next().expect("a column per value");
+                named.push(PeriodValues { name, integer, values });
+            }
+        }
+        out.push(per_user(&values.out_user, named, users.len(), opts.groupby == GroupBy::None));
+    }
+    Ok(out)
+}
+
+/// Buffers reused by every period of a part of the chunk.
+struct Scratch {
+    index: ContactIndex,
+    records: Vec<Record>,
+    convs: Vec<Conversation>,
+    delays: Vec<f64>,
+    buf: Vec<f64>,
+    places: Vec<Place>,
+}
+
+impl Scratch {
+    /// Appends the values of each of a user's periods under one pass.
+    fn user_pass(
+        &mut self,
+        user: u32,
+        part: &UserPart,
+        pass: &Pass,
+        values: &mut PassValues,
+        n_stats: usize,
+    ) {
+        let conversations = pass.interaction == Some(Interaction::CallAndText);
+        let places = pass.interaction.is_none();
         let n = part.records.len();
         let mut start = 0;
         while start < n {
             let period = part.periods[start];
             let mut end = start;
-            period_records.clear();
+            self.records.clear();
             while end < n && part.periods[end] == period {
-                if selected(part.weekend[end], &part.records[end]) {
-                    period_records.push(part.records[end]);
+                if values.filter.keeps(part.weekend[end], &part.records[end]) {
+                    self.records.push(part.records[end]);
                 }
                 end += 1;
             }
             start = end;
-            if period_records.is_empty() {
+            if self.records.is_empty() {
                 continue;
             }
 
             if places {
-                spatial::places_of(&period_records, &mut period_places);
+                spatial::places_of(&self.records, &mut self.places);
             } else {
-                index.build(&period_records, conversations);
+                self.index.build(&self.records, conversations);
             }
-            convs.clear();
-            delays.clear();
+            self.convs.clear();
+            self.delays.clear();
             if conversations {
                 let mut from = 0;
-                for &to in &index.ends {
-                    conversations_of(&index.by_contact[from..to], &mut convs, &mut delays);
+                for &to in &self.index.ends {
+                    conversations_of(&self.index.by_contact[from..to], &mut self.convs, &mut self.delays);
                     from = to;
                 }
             }
             let period = Period {
-                records: &period_records,
-                contacts: &index.contacts,
-                conversations: &convs,
-                delays: &delays,
-                places: &period_places,
+                records: &self.records,
+                contacts: &self.index.contacts,
+                conversations: &self.convs,
+                delays: &self.delays,
+                places: &self.places,
                 home: part.home,
             };
 
-            out_user.push(user as u32);
+            values.out_user.push(user);
             let mut slot = 0;
-            for (ind, _) in indicators {
+            for (ind, _) in &pass.indicators {
                 match ind.compute {
                     Compute::Scalar(f) => {
-                        values[slot].push(f(&period));
+                        values.values[slot].push(f(&period));
                         slot += 1;
                     }
                     Compute::Values(f) => {
-                        buf.clear();
-                        f(&period, &mut buf);
-                        let summary = stats::summary(&mut buf);
+                        self.buf.clear();
+                        f(&period, &mut self.buf);
+                        let summary = stats::summary(&mut self.buf);
                         for k in 0..n_stats {
-                            values[slot + k].push(summary.map(|s| s[k]));
+                            values.values[slot + k].push(summary.map(|s| s[k]));
                         }
                         slot += n_stats;
                     }
-                    Compute::Expr(_) => anyhow::bail!("{} is not a function of a period's records", ind.name),
+                    Compute::Expr(_) => unreachable!("checked before the passes"),
                 }
             }
         }
     }
-
-    // Name each value column as the engine reports it.
-    let mut values = values.into_iter();
-    let mut named = Vec::new();
-    for (ind, key) in indicators {
-        let integer = ind.integer && ind.shape == Shape::Scalar;
-        for name in crate::engine::value_columns(ind, key, opts) {
-            let values = values.next().expect("a column per value");
-            named.push(PeriodValues { name, integer, values });
-        }
-    }
-    Ok(per_user(&out_user, named, users.len(), opts.groupby == GroupBy::None))
 }
 
 /// One value per period of one value column.

@@ -81,6 +81,11 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
 /// `r = x - s*s` comes exactly from a fused multiply-add.
 pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
     let y = if three_halves { 1.5 } else { 0.5 };
+    // A zero variance is common (one value, or equal values); `pow` of a
+    // zero to a positive non-integer power is +0.
+    if x == 0.0 {
+        return 0.0;
+    }
     if !(1e-290..1e290).contains(&x) {
         return py_pow(x, y);
     }
@@ -234,7 +239,11 @@ mod tests {
                 );
             }
         }
-        assert_eq!(py_pow_half(0.0, false), 0.0);
+        for (zero, three_halves, y) in
+            [(0.0f64, false, 0.5), (-0.0, false, 0.5), (0.0, true, 1.5), (-0.0, true, 1.5)]
+        {
+            assert_eq!(py_pow_half(zero, three_halves).to_bits(), py_pow(zero, y).to_bits());
+        }
         assert_eq!(py_pow_half(2.25, true), 3.375);
         // Exact and special cases.
         assert_eq!(py_pow_int(3.0, 3), 27.0);
