@@ -1,5 +1,5 @@
 //! The batch run: finds the users, processes them chunk by chunk (load in
-//! parallel, compute indicators over the chunk's frame, write each user's
+//! parallel, compute indicators over the chunk's records, write each user's
 //! files), reports progress, and writes the run's error log and summaries.
 
 use std::fs;
@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::attributes::load_attributes;
 use crate::engine;
 use crate::journal::Journal;
-use crate::load::{self, LoadSpec, Loaded, UserFile, UserRecords};
+use crate::load::{self, LoadSpec, Loaded, UserFile, UserRecords, UserTable};
 use crate::network::{EgoNetwork, NetworkRun};
 use crate::options::IndicatorOptions;
 use crate::output;
@@ -310,19 +309,19 @@ fn process_chunk(
         });
 
     // Number the users with records, in chunk order.
-    let mut frames = Vec::new();
+    let mut tables = Vec::new();
     let mut members: Vec<(usize, load::UserMeta, UserExtras)> = Vec::new();
     let mut recharges: Vec<(u32, Vec<Recharge>)> = Vec::new();
     let mut results: Vec<UserResult> = Vec::with_capacity(chunk.len());
     for (i, l) in loaded.into_iter().enumerate() {
         match l {
             Ok(LoadedUser {
-                records: Loaded::Records(UserRecords { frame, meta, .. }),
+                records: Loaded::Records(UserRecords { table, meta, .. }),
                 extras,
                 recharges: r,
             }) => {
                 let user = members.len() as u32;
-                frames.push(frame);
+                tables.push(table);
                 members.push((i, meta, extras));
                 if !r.is_empty() {
                     recharges.push((user, r));
@@ -333,7 +332,7 @@ fn process_chunk(
             Err(e) => results.push(UserResult::Failed(format!("{e:#}"))),
         }
     }
-    if frames.is_empty() {
+    if tables.is_empty() {
         return Ok(results);
     }
     let recharges = match plan.recharges {
@@ -344,17 +343,17 @@ fn process_chunk(
         None => None,
     };
     let t1 = Instant::now();
-    let indicators = engine::compute(&frames, recharges, registry, &plan.options)?;
+    let indicators = engine::compute(&tables, recharges, registry, &plan.options)?;
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
     if let Some(net) = network.as_mut() {
-        // An ego's frame also serves assortativity.
-        let with_frames: Vec<(&EgoNetwork, &DataFrame)> = members
+        // An ego's table also serves assortativity.
+        let with_tables: Vec<(&EgoNetwork, &UserTable)> = members
             .iter()
-            .zip(&frames)
-            .filter_map(|((i, ..), frame)| Some((egos[*i].as_ref()?, frame)))
+            .zip(&tables)
+            .filter_map(|((i, ..), table)| Some((egos[*i].as_ref()?, table)))
             .collect();
-        net.prepare(&with_frames, antennas, registry, plan.threads)?;
+        net.prepare(&with_tables, antennas, registry, plan.threads)?;
     }
     let network = network.as_deref();
     let t3 = Instant::now();

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use crate::load::UserTable;
 use crate::options::{GroupBy, IndicatorOptions};
 use crate::periods::{self, Chunk, PeriodValues};
 use crate::queries::{recharges, Compute, Indicator, Interaction, Level, Shape};
@@ -186,19 +187,18 @@ fn keys() -> [Expr; 2] {
 
 /// Computes every indicator for the users of `frames`.
 ///
-/// `frames` holds each user's valid records, in time order, with the
-/// columns of [`crate::load::UserRecords`]; users are numbered by their
-/// position there. `recharges`, when the run reads them, holds the rows of
+/// `tables` holds each user's valid records, in time order; users are
+/// numbered by their position there. `recharges`, when the run reads them, holds the rows of
 /// [`crate::recharges::chunk_frame`] for the same user numbers.
 /// Returns one row per user with `user`, `has_home`, and
 /// [`indicator_columns`]; users without recharges have nulls there.
 pub fn compute(
-    frames: &[DataFrame],
+    tables: &[UserTable],
     recharges: Option<DataFrame>,
     registry: &[Indicator],
     opts: &IndicatorOptions,
 ) -> Result<DataFrame> {
-    let chunk = Chunk::from_frames(frames)?;
+    let chunk = Chunk::new(tables);
     let has_home = chunk.has_home();
     let users = (0..has_home.len() as u32).collect::<Vec<_>>();
     let mut columns = vec![Column::new("user".into(), users), Column::new("has_home".into(), has_home)];

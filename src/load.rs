@@ -14,6 +14,7 @@ use crate::antennas::Antennas;
 use crate::calendar::{self, SECONDS_PER_DAY};
 use crate::csvread;
 use crate::options::GroupBy;
+use crate::queries::Record;
 
 /// One user: a `*.csv` file of the records directory.
 #[derive(Debug, Clone)]
@@ -65,16 +66,52 @@ pub struct UserMeta {
     pub bins_with_data: i64,
 }
 
-/// A user's valid records, sorted by time, one row per record.
-///
-/// Columns: `t` (seconds), `kind`, `out`, `corr` (contact id, per user),
-/// `dur`, `pos` (position id, per user), `lat`, `lon`, `night`, `weekend`,
-/// `period`, `bin` (half-hour), `day`.
+/// A user's valid records, sorted by time, as the indicators read them.
 pub struct UserRecords {
-    pub frame: DataFrame,
+    pub table: UserTable,
     pub meta: UserMeta,
     /// Only when [`LoadSpec::links`] asked for them.
     pub links: Option<Links>,
+}
+
+/// A user's records in time order, with each record's period key and
+/// weekend flag. Contact and position numbers are the user's own.
+#[derive(Debug, Clone, Default)]
+pub struct UserTable {
+    pub records: Vec<Record>,
+    pub periods: Vec<i64>,
+    pub weekend: Vec<bool>,
+}
+
+impl UserTable {
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The records where `keep` is true (one flag per record), numbers
+    /// unchanged.
+    pub fn filter(&self, keep: &[bool]) -> UserTable {
+        let mut out = UserTable::default();
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            out.records.push(self.records[i]);
+            out.periods.push(self.periods[i]);
+            out.weekend.push(self.weekend[i]);
+        }
+        out
+    }
+
+    /// The same records, in the periods of another grouping.
+    pub fn regrouped(&self, groupby: GroupBy) -> UserTable {
+        UserTable {
+            records: self.records.clone(),
+            periods: self.records.iter().map(|r| period_key(groupby, r.t)).collect(),
+            weekend: self.weekend.clone(),
+        }
+    }
 }
 
 /// Each valid record's raw interaction and correspondent, in time order:
@@ -500,19 +537,11 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     }
 
     let m = keep.len();
-    let mut c_t = Vec::with_capacity(m);
-    let mut c_kind = Vec::with_capacity(m);
-    let mut c_out = Vec::with_capacity(m);
-    let mut c_corr: Vec<Option<u32>> = Vec::with_capacity(m);
-    let mut c_dur = Vec::with_capacity(m);
-    let mut c_pos = Vec::with_capacity(m);
-    let mut c_lat = Vec::with_capacity(m);
-    let mut c_lon = Vec::with_capacity(m);
-    let mut c_night = Vec::with_capacity(m);
-    let mut c_weekend = Vec::with_capacity(m);
-    let mut c_period = Vec::with_capacity(m);
-    let mut c_bin = Vec::with_capacity(m);
-    let mut c_day = Vec::with_capacity(m);
+    let mut table = UserTable {
+        records: Vec::with_capacity(m),
+        periods: Vec::with_capacity(m),
+        weekend: Vec::with_capacity(m),
+    };
     let mut contacts: PlHashMap<&str, u32> = PlHashMap::new();
     let mut positions: PlHashMap<PositionKey, u32> = PlHashMap::new();
     let mut missing_location = 0usize;
@@ -541,26 +570,29 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         let next_pos = positions.len() as u32;
         let key =
             PositionKey { antenna: antenna_id, location: location.map(|(a, b)| (a.to_bits(), b.to_bits())) };
-        c_pos.push(*positions.entry(key).or_insert(next_pos));
+        let pos = *positions.entry(key).or_insert(next_pos);
         let corr = if kind == OTHER {
             None
         } else {
             let next = contacts.len() as u32;
             Some(*contacts.entry(rows.get(i, correspondent)).or_insert(next))
         };
-        c_corr.push(corr);
 
-        c_t.push(t);
-        c_kind.push(kind);
-        c_out.push(rows.get(i, direction) == "out");
-        c_dur.push(durations[i]);
-        c_lat.push(location.map(|l| l.0));
-        c_lon.push(location.map(|l| l.1));
-        c_night.push(is_night(t));
-        c_weekend.push(is_weekend(t));
-        c_period.push(period_key(groupby, t));
-        c_bin.push(t.div_euclid(1800));
-        c_day.push(t.div_euclid(SECONDS_PER_DAY));
+        table.records.push(Record {
+            t,
+            day: t.div_euclid(SECONDS_PER_DAY),
+            bin: t.div_euclid(1800),
+            kind,
+            out: rows.get(i, direction) == "out",
+            night: is_night(t),
+            dur: durations[i],
+            corr,
+            pos,
+            lat: location.map(|l| l.0),
+            lon: location.map(|l| l.1),
+        });
+        table.periods.push(period_key(groupby, t));
+        table.weekend.push(is_weekend(t));
         meta.has_call |= kind == CALL;
         meta.has_text |= kind == TEXT;
     }
@@ -569,33 +601,15 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     unknown_antennas.dedup();
     meta.antennas_missing_locations = unknown_antennas.len();
     meta.missing_location = missing_location as f64 / m as f64;
-    meta.start = c_t[0];
-    meta.end = c_t[m - 1];
+    meta.start = table.records[0].t;
+    meta.end = table.records[m - 1].t;
+    let periods = &table.periods;
     meta.bins = match groupby {
         GroupBy::None => 1,
-        _ => c_period[m - 1] - c_period[0] + 1,
+        _ => periods[m - 1] - periods[0] + 1,
     };
-    meta.bins_with_data = 1 + c_period.windows(2).filter(|w| w[0] != w[1]).count() as i64;
-
-    let frame = DataFrame::new(
-        m,
-        vec![
-            Column::new("t".into(), c_t),
-            Column::new("kind".into(), c_kind),
-            Column::new("out".into(), c_out),
-            Column::new("corr".into(), c_corr),
-            Column::new("dur".into(), c_dur),
-            Column::new("pos".into(), c_pos),
-            Column::new("lat".into(), c_lat),
-            Column::new("lon".into(), c_lon),
-            Column::new("night".into(), c_night),
-            Column::new("weekend".into(), c_weekend),
-            Column::new("period".into(), c_period),
-            Column::new("bin".into(), c_bin),
-            Column::new("day".into(), c_day),
-        ],
-    )?;
-    Ok(Loaded::Records(UserRecords { frame, meta, links }))
+    meta.bins_with_data = 1 + periods.windows(2).filter(|w| w[0] != w[1]).count() as i64;
+    Ok(Loaded::Records(UserRecords { table, meta, links }))
 }
 
 #[cfg(test)]
@@ -611,6 +625,40 @@ mod tests {
         assert_eq!(parse_py_int("1__0"), None);
         assert_eq!(parse_py_int(""), None);
         assert_eq!(parse_py_int("abc"), None);
+    }
+
+    #[test]
+    fn a_table_filters_and_regroups_its_records() {
+        // Monday 1970-01-05 01:00, Sunday 1970-01-11 00:00, Monday 1970-01-12:
+        // days 4, 10 and 11, ISO weeks 0, 0 and 1.
+        let times = [4 * SECONDS_PER_DAY + 3600, 10 * SECONDS_PER_DAY, 11 * SECONDS_PER_DAY];
+        let record = |t: i64| Record {
+            t,
+            day: t / SECONDS_PER_DAY,
+            bin: t / 1800,
+            kind: CALL,
+            out: true,
+            night: is_night(t),
+            dur: Some(60),
+            corr: Some(0),
+            pos: 0,
+            lat: None,
+            lon: None,
+        };
+        let table = UserTable {
+            records: times.map(record).to_vec(),
+            periods: times.map(|t| period_key(GroupBy::Day, t)).to_vec(),
+            weekend: times.map(is_weekend).to_vec(),
+        };
+        assert_eq!(table.periods, [4, 10, 11]);
+        assert_eq!(table.weekend, [false, true, false]);
+
+        let kept = table.filter(&[true, false, true]);
+        assert_eq!(kept.records.iter().map(|r| r.t).collect::<Vec<_>>(), [times[0], times[2]]);
+        assert_eq!((kept.periods, kept.weekend), (vec![4, 11], vec![false, false]));
+
+        let weekly = table.regrouped(GroupBy::Week);
+        assert_eq!((weekly.periods, weekly.weekend), (vec![0, 0, 1], vec![false, true, false]));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use polars::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::engine;
-use crate::load::{self, LoadSpec, Loaded, UserFile};
+use crate::load::{self, LoadSpec, Loaded, UserFile, UserTable};
 use crate::options::{GroupBy, IndicatorOptions, Stats};
 use crate::queries::Indicator;
 use crate::workers;
@@ -30,12 +30,12 @@ const SLICE: usize = 1000;
 type RecordSet = (u32, Vec<u32>);
 
 /// A record set that assortativity needs: a user, the records it keeps,
-/// and its frame when the caller has already loaded exactly those records
+/// and its table when the caller has already loaded exactly those records
 /// (an ego of the chunk), which spares reading the file again.
 pub struct Wanted<'a> {
     pub user: u32,
     pub keep: &'a [bool],
-    pub frame: Option<&'a DataFrame>,
+    pub table: Option<&'a UserTable>,
 }
 
 /// Indicator values in the order of [`Neighbours::keys`].
@@ -84,7 +84,7 @@ impl Neighbours {
             }
         }
 
-        // In slices: the frames of every set at once would be large.
+        // In slices: the tables of every set at once would be large.
         for slice in todo.chunks(SLICE) {
             self.compute(slice, files, antennas, registry, threads)?;
         }
@@ -100,44 +100,45 @@ impl Neighbours {
         threads: usize,
     ) -> Result<()> {
         // Each neighbour's file is read once for all its record sets here,
-        // with every valid record; a set is then a filter of those rows
-        // (its mask ranks the valid records in time order, the frame's
-        // row order).
+        // with every valid record; a set is then a filter of those records
+        // (its mask ranks the valid records in time order, the table's
+        // order).
         let mut readers: Vec<u32> =
-            todo.iter().filter(|(_, item)| item.frame.is_none()).map(|(_, item)| item.user).collect();
+            todo.iter().filter(|(_, item)| item.table.is_none()).map(|(_, item)| item.user).collect();
         readers.sort_unstable();
         readers.dedup();
-        let read = workers::map(&readers, threads, |&user| -> Result<Option<DataFrame>, String> {
+        let read = workers::map(&readers, threads, |&user| -> Result<Option<UserTable>, String> {
             let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: None };
             match load::load_user_with(&files[user as usize], &spec) {
-                Ok(Loaded::Records(records)) => Ok(Some(records.frame)),
+                Ok(Loaded::Records(records)) => Ok(Some(records.table)),
                 Ok(Loaded::Empty) => Ok(None),
                 Err(e) => Err(format!("{e:#}")),
             }
         });
-        let full: HashMap<u32, Result<Option<DataFrame>, String>> = readers.into_iter().zip(read).collect();
+        let full: HashMap<u32, Result<Option<UserTable>, String>> = readers.into_iter().zip(read).collect();
 
-        let loaded = todo.iter().map(|(_, item)| -> Result<Option<DataFrame>> {
-            if let Some(frame) = item.frame {
-                return with_week_periods(frame).map(Some);
+        let loaded = todo.iter().map(|(_, item)| -> Result<Option<UserTable>> {
+            // An ego's table was loaded for the run's grouping.
+            if let Some(table) = item.table {
+                return Ok(Some(table.regrouped(GroupBy::Week)));
             }
-            let frame = match &full[&item.user] {
-                Ok(Some(frame)) => frame,
+            let table = match &full[&item.user] {
+                Ok(Some(table)) => table,
                 Ok(None) => return Ok(None),
                 Err(e) => bail!("{e}"),
             };
-            if frame.height() != item.keep.len() {
+            if table.len() != item.keep.len() {
                 bail!("{}: the file changed while the run read it", files[item.user as usize].path.display());
             }
-            let kept = frame.filter(&BooleanChunked::from_slice("keep".into(), item.keep))?;
-            Ok((kept.height() > 0).then_some(kept))
+            let kept = table.filter(item.keep);
+            Ok((!kept.is_empty()).then_some(kept))
         });
-        let mut frames = Vec::new();
+        let mut tables = Vec::new();
         let mut numbered = Vec::new();
         for ((set, _), result) in todo.iter().zip(loaded) {
             match result? {
-                Some(frame) => {
-                    frames.push(frame);
+                Some(table) => {
+                    tables.push(table);
                     numbered.push(set.clone());
                 }
                 // No record left: every indicator is missing.
@@ -146,11 +147,11 @@ impl Neighbours {
                 }
             }
         }
-        if frames.is_empty() {
+        if tables.is_empty() {
             return Ok(());
         }
 
-        let df = engine::compute(&frames, None, registry, &DEFAULT_OPTIONS)
+        let df = engine::compute(&tables, None, registry, &DEFAULT_OPTIONS)
             .context("computing the indicators that assortativity compares")?;
         let users: Vec<u32> = df.column("user")?.u32()?.into_no_null_iter().collect();
         if users.len() != numbered.len() {
@@ -167,16 +168,6 @@ impl Neighbours {
         }
         Ok(())
     }
-}
-
-/// A frame loaded for the run's grouping, with the weekly periods of the
-/// default options instead: no other column depends on the grouping.
-fn with_week_periods(frame: &DataFrame) -> Result<DataFrame> {
-    let periods: Vec<i64> =
-        frame.column("t")?.i64()?.into_no_null_iter().map(|t| load::period_key(GroupBy::Week, t)).collect();
-    let mut frame = frame.clone();
-    frame.with_column(Column::new("period".into(), periods))?;
-    Ok(frame)
 }
 
 fn record_set(user: u32, keep: &[bool]) -> RecordSet {

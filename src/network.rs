@@ -13,12 +13,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
-use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::attributes::{load_attributes, Attributes};
-use crate::load::{self, Interaction, LoadSpec, Loaded, UserFile};
+use crate::load::{self, Interaction, LoadSpec, Loaded, UserFile, UserTable};
 use crate::neighbours::{Neighbours, Wanted};
 use crate::options::GroupBy;
 use crate::queries::Indicator;
@@ -79,21 +78,21 @@ impl NetworkRun {
     }
 
     /// Computes the indicator values that the assortativity of `egos` needs;
-    /// each ego comes with the frame of its kept records.
+    /// each ego comes with the table of its kept records.
     pub fn prepare(
         &mut self,
-        egos: &[(&EgoNetwork, &DataFrame)],
+        egos: &[(&EgoNetwork, &UserTable)],
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
     ) -> Result<()> {
         let mut wanted: Vec<Wanted> = Vec::new();
-        for &(ego, frame) in egos {
-            wanted.push(Wanted { user: ego.user, keep: &ego.keep, frame: Some(frame) });
+        for &(ego, table) in egos {
+            wanted.push(Wanted { user: ego.user, keep: &ego.keep, table: Some(table) });
             wanted.extend(ego.neighbours.iter().map(|(user, keep)| Wanted {
                 user: *user,
                 keep,
-                frame: None,
+                table: None,
             }));
         }
 
@@ -214,7 +213,7 @@ impl PopulationIndex {
             for (file, result) in slice.iter().zip(loaded) {
                 let readable = match result {
                     Ok(Loaded::Records(user)) => {
-                        index.append(&user.frame, user.links.expect("links were asked for"), &mut lookup)?;
+                        index.append(&user.table, user.links.expect("links were asked for"), &mut lookup)?;
                         true
                     }
                     Ok(Loaded::Empty) => true,
@@ -233,13 +232,13 @@ impl PopulationIndex {
 
     fn append(
         &mut self,
-        frame: &DataFrame,
+        table: &UserTable,
         links: load::Links,
         lookup: &mut HashMap<String, u32>,
     ) -> Result<()> {
-        self.t.extend(frame.column("t")?.i64()?.into_no_null_iter());
-        self.out.extend(frame.column("out")?.bool()?.iter().map(|b| b == Some(true)));
-        self.duration.extend(frame.column("dur")?.i64()?.iter());
+        self.t.extend(table.records.iter().map(|r| r.t));
+        self.out.extend(table.records.iter().map(|r| r.out));
+        self.duration.extend(table.records.iter().map(|r| r.dur));
         self.interaction.extend(links.interaction);
         let ids: Vec<u32> = links
             .names

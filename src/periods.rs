@@ -1,18 +1,19 @@
 //! Evaluates the indicators of records (the individual and spatial
-//! families) in one pass over a chunk's records.
+//! families) over a chunk's users, one user at a time.
 //!
-//! Each user's frame is read, in parallel, into a table of records in time
-//! order. Periods follow time, so each user's period is a run of
-//! consecutive rows, under any filter: the pass cuts the runs, derives
-//! contacts, conversations or places for each, and calls the indicators'
-//! functions. No hashing, gathering or per-group frame.
+//! Each user's records come in time order. Periods follow time, so each
+//! user's period is a run of consecutive rows, under any filter: a pass
+//! cuts the runs, derives contacts, conversations or places for each, and
+//! calls the indicators' functions. No hashing, gathering or per-group
+//! frame.
 
 use std::ops::Range;
 
 use anyhow::Result;
-use polars::prelude::*;
+use polars::prelude::Column;
 use rayon::prelude::*;
 
+use crate::load::UserTable;
 use crate::options::{GroupBy, IndicatorOptions};
 use crate::queries::individual::{conversations_of, Contact, Conversation};
 use crate::queries::spatial::{self, Place};
@@ -20,110 +21,40 @@ use crate::queries::{Compute, Indicator, Interaction, Period, Record, Shape};
 use crate::stats;
 
 /// A chunk's records as the indicators read them, user by user.
-pub struct Chunk {
+pub struct Chunk<'a> {
     /// By user number.
-    users: Vec<UserPart>,
+    users: Vec<UserPart<'a>>,
     /// One more than the largest correspondent number.
     contacts: usize,
 }
 
 /// One user's part of a chunk: its records in time order, their period
 /// keys and weekend flags, and its home.
-struct UserPart {
-    records: Vec<Record>,
-    periods: Vec<i64>,
-    weekend: Vec<bool>,
+struct UserPart<'a> {
+    records: &'a [Record],
+    periods: &'a [i64],
+    weekend: &'a [bool],
     home: Option<u32>,
 }
 
-fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
-    anyhow::Context::with_context(df.column(name), || format!("chunk frame without column {name}"))
-}
-
-fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    let ca = column(df, name)?.bool()?;
-    let mut out = Vec::with_capacity(ca.len());
-    for a in ca.downcast_iter() {
-        match a.validity().map_or(0, |v| v.unset_bits()) {
-            0 => out.extend(a.values().iter()),
-            _ => out.extend(a.iter().map(|b| b.unwrap_or(false))),
-        }
-    }
-    Ok(out)
-}
-
-/// A column's values, nulls as `default`; a straight copy without nulls
-/// (the per-value iterator of a chunked array is dynamic and slow).
-fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>, default: T::Native) -> Vec<T::Native> {
-    match ca.cont_slice() {
-        Ok(values) => values.to_vec(),
-        Err(_) => optional(ca).into_iter().map(|v| v.unwrap_or(default)).collect(),
-    }
-}
-
-/// A column's values with their nulls, in order.
-fn optional<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Vec<Option<T::Native>> {
-    let mut out = Vec::with_capacity(ca.len());
-    for a in ca.downcast_iter() {
-        match a.validity().map_or(0, |v| v.unset_bits()) {
-            0 => out.extend(a.values().iter().map(|v| Some(*v))),
-            _ => out.extend(a.iter().map(|v| v.copied())),
-        }
-    }
-    out
-}
-
-fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
-    Ok(numbers(column(df, name)?.i64()?, 0))
-}
-
-/// Reads one user's frame (the columns of [`crate::load::UserRecords`]).
-fn user_part(df: &DataFrame) -> Result<UserPart> {
-    let (t, day) = (ints(df, "t")?, ints(df, "day")?);
-    let kind = numbers(column(df, "kind")?.i32()?, -1);
-    let (out, night) = (bools(df, "out")?, bools(df, "night")?);
-    let bin = ints(df, "bin")?;
-    let pos = numbers(column(df, "pos")?.u32()?, 0);
-    let dur = column(df, "dur")?.i64()?;
-    let corr = column(df, "corr")?.u32()?;
-    let lat = column(df, "lat")?.f64()?;
-    let lon = column(df, "lon")?.f64()?;
-
-    let (dur, corr, lat, lon) = (optional(dur), optional(corr), optional(lat), optional(lon));
-    let records: Vec<Record> = dur
-        .into_iter()
-        .zip(corr)
-        .zip(lat.into_iter().zip(lon))
-        .enumerate()
-        .map(|(i, ((dur, corr), (lat, lon)))| Record {
-            t: t[i],
-            day: day[i],
-            bin: bin[i],
-            kind: kind[i],
-            out: out[i],
-            night: night[i],
-            dur,
-            corr,
-            pos: pos[i],
-            lat,
-            lon,
-        })
-        .collect();
-    let home = spatial::home(&records);
-    Ok(UserPart { records, periods: ints(df, "period")?, weekend: bools(df, "weekend")?, home })
-}
-
-impl Chunk {
-    /// Reads the frames of a chunk's users, in parallel; user numbers are
-    /// the frames' positions.
-    pub fn from_frames(frames: &[DataFrame]) -> Result<Chunk> {
-        let users: Vec<UserPart> = frames.par_iter().map(user_part).collect::<Result<_>>()?;
+impl<'a> Chunk<'a> {
+    /// The chunk of the users of `tables`; user numbers are their positions.
+    pub fn new(tables: &'a [UserTable]) -> Chunk<'a> {
+        let users: Vec<UserPart> = tables
+            .par_iter()
+            .map(|t| UserPart {
+                records: &t.records,
+                periods: &t.periods,
+                weekend: &t.weekend,
+                home: spatial::home(&t.records),
+            })
+            .collect();
         let contacts = users
             .iter()
             .flat_map(|u| u.records.iter().filter_map(|r| r.corr))
             .max()
             .map_or(0, |c| c as usize + 1);
-        Ok(Chunk { users, contacts })
+        Chunk { users, contacts }
     }
 
     /// The user numbers, split into at most `parts` ranges of about equal
@@ -537,13 +468,10 @@ mod tests {
             lon: None,
         };
         // Six users: 5 records, then 1 each.
-        let part = |n: usize| UserPart {
-            records: vec![record; n],
-            periods: vec![0; n],
-            weekend: vec![false; n],
-            home: None,
-        };
-        let chunk = Chunk { users: vec![part(5), part(1), part(1), part(1), part(1), part(1)], contacts: 0 };
+        let table =
+            |n: usize| UserTable { records: vec![record; n], periods: vec![0; n], weekend: vec![false; n] };
+        let tables = [table(5), table(1), table(1), table(1), table(1), table(1)];
+        let chunk = Chunk::new(&tables);
         assert_eq!(chunk.user_ranges(2), [0..1, 1..6]);
         // At most 4 records a part: the large user alone, then four small ones.
         assert_eq!(chunk.user_ranges(3), [0..1, 1..5, 5..6]);
