@@ -42,6 +42,15 @@ fn pow_is(p: f64, err: f64) -> bool {
     err.abs() < threshold * gap
 }
 
+/// The double nearest to `p + err`, with what is left over (`err` small
+/// beside `p`, so a fast two-sum is exact). A product of rounded factors,
+/// as `x * x * x`, can be more than half an ULP from the exact power: the
+/// nearest double is then another one, which `pow` returns.
+fn renormalised(p: f64, err: f64) -> (f64, f64) {
+    let nearest = p + err;
+    (nearest, err - (nearest - p))
+}
+
 /// `x ** n` for n = 2, 3 or 4, equal to [`py_pow`] bit for bit, mostly
 /// without calling `pow`: the moments of every distribution call it once
 /// per value, and it dominated their cost.
@@ -73,6 +82,7 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
     if x == 0.0 {
         return p;
     }
+    let (p, err) = renormalised(p, err);
     match pow_is(p, err) {
         true => p,
         false => py_pow(x, n as f64),
@@ -103,6 +113,7 @@ pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
             (p, x.mul_add(s, -p) + x * sqrt_err)
         }
     };
+    let (p, err) = renormalised(p, err);
     match pow_is(p, err) {
         true => p,
         false => py_pow(x, y),
