@@ -95,6 +95,36 @@ fn read_row<'a>(
     fields: &mut Vec<Cow<'a, str>>,
 ) -> Result<bool, UnclosedQuote> {
     let bytes = text.as_bytes();
+
+    // Most lines have no quote: their fields are the text between commas.
+    let rest = &bytes[*at..];
+    let line_len = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+    if memchr::memchr(b'"', &rest[..line_len]).is_none() {
+        let (start, end) = (*at, *at + line_len);
+        let mut from = start;
+        for comma in memchr::memchr_iter(b',', &rest[..line_len]) {
+            fields.push(Cow::Borrowed(&text[from..start + comma]));
+            from = start + comma + 1;
+        }
+        fields.push(Cow::Borrowed(&text[from..end]));
+        *at = end;
+        match bytes.get(end) {
+            Some(b'\r') => {
+                *at += 1;
+                if bytes.get(*at) == Some(&b'\n') {
+                    *at += 1;
+                }
+                *line += 1;
+            }
+            Some(_) => {
+                *at += 1;
+                *line += 1;
+            }
+            None => {}
+        }
+        return Ok(line_len == 0);
+    }
+
     let mut blank = true;
     loop {
         // One field.
@@ -197,6 +227,16 @@ mod tests {
         assert_eq!(rows.found, [Some(1), None]);
         // Rows start on lines 2, 4, 5 and 7 (the quoted field spans two).
         assert_eq!(rows.lines, [2, 4, 5, 7]);
+    }
+
+    #[test]
+    fn lines_without_quotes_end_at_any_line_end() {
+        // Old Mac line ends, an empty line between them, no final line end.
+        let (_, rows) = read("a,b\r1,2\r\r3,4", &["b", "a"]).unwrap();
+        assert_eq!((rows.get(0, 0), rows.get(0, 1), rows.get(1, 0), rows.get(1, 1)), ("2", "1", "4", "3"));
+        assert_eq!(rows.lines, [2, 4]);
+        // A short row has empty cells; a long one loses its extra fields.
+        assert_eq!(cells("a,b,c\n1\n1,2,3,4\n", &["c", "a"]), [["", "1"], ["3", "1"]]);
     }
 
     #[test]
