@@ -12,11 +12,26 @@ use std::borrow::Cow;
 pub struct Rows<'a> {
     /// For each asked column, its index in the header, if the header has it.
     pub found: Vec<Option<usize>>,
+    text: &'a str,
     /// One cell per asked column per row, row after row.
-    cells: Vec<Cow<'a, str>>,
+    cells: Vec<Cell>,
+    /// The text of cells that are not a span of the file (quoted fields
+    /// with doubled quotes or text after the closing quote).
+    owned: Vec<String>,
     /// The 1-based line each row starts on.
     pub lines: Vec<usize>,
 }
+
+/// A cell: the bytes `start..end` of the text, or, when `start` is
+/// [`OWNED`], the owned text number `end`.
+#[derive(Clone, Copy)]
+struct Cell {
+    start: usize,
+    end: usize,
+}
+
+const OWNED: usize = usize::MAX;
+const EMPTY: Cell = Cell { start: 0, end: 0 };
 
 impl<'a> Rows<'a> {
     pub fn len(&self) -> usize {
@@ -30,7 +45,11 @@ impl<'a> Rows<'a> {
     /// The cell of asked column `column` in row `row`; empty when the header
     /// or the row lacks it.
     pub fn get(&self, row: usize, column: usize) -> &str {
-        &self.cells[row * self.found.len() + column]
+        let cell = self.cells[row * self.found.len() + column];
+        match cell.start {
+            OWNED => &self.owned[cell.end],
+            start => &self.text[start..cell.end],
+        }
     }
 }
 
@@ -48,41 +67,106 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
 
     // The header is the first row that is not blank.
     let mut header: Option<Vec<String>> = None;
-    let mut rows = Rows { found: Vec::new(), cells: Vec::new(), lines: Vec::new() };
-    let mut slot: Vec<Option<usize>> = Vec::new();
-    while at < bytes.len() {
-        let start_line = line;
+    while header.is_none() && at < bytes.len() {
         fields.clear();
-        let blank = read_row(text, &mut at, &mut line, &mut fields)?;
-        if blank {
-            continue;
-        }
-        match &header {
-            None => {
-                let names: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-                rows.found = asked.iter().map(|a| names.iter().position(|n| n == a)).collect();
-                // For each header column, the asked column it fills.
-                slot = vec![None; names.len()];
-                for (k, found) in rows.found.iter().enumerate() {
-                    if let Some(i) = found {
-                        slot[*i] = Some(k);
-                    }
-                }
-                header = Some(names);
-            }
-            Some(_) => {
-                let base = rows.cells.len();
-                rows.cells.resize(base + asked.len(), Cow::Borrowed(""));
-                for (field, s) in fields.drain(..).zip(&slot) {
-                    if let Some(k) = s {
-                        rows.cells[base + k] = field;
-                    }
-                }
-                rows.lines.push(start_line);
-            }
+        if !read_row(text, &mut at, &mut line, &mut fields)? {
+            header = Some(fields.iter().map(|f| f.to_string()).collect());
         }
     }
-    Ok((header.unwrap_or_default(), rows))
+    let header = header.unwrap_or_default();
+    let found: Vec<Option<usize>> = asked.iter().map(|a| header.iter().position(|n| n == a)).collect();
+    // For each header column, the asked column it fills.
+    let mut slot = vec![None; header.len()];
+    for (k, found) in found.iter().enumerate() {
+        if let Some(i) = found {
+            slot[*i] = Some(k);
+        }
+    }
+
+    let mut rows = Rows { found, text, cells: Vec::new(), owned: Vec::new(), lines: Vec::new() };
+    while at < bytes.len() {
+        let start_line = line;
+        let base = rows.cells.len();
+        rows.cells.resize(base + asked.len(), EMPTY);
+        let blank = match plain_row(bytes, &mut at, &mut line, &slot, &mut rows.cells[base..]) {
+            Some(blank) => blank,
+            // A line with a quote: read again by the full rules.
+            None => {
+                rows.cells[base..].fill(EMPTY);
+                fields.clear();
+                let blank = read_row(text, &mut at, &mut line, &mut fields)?;
+                for (field, s) in fields.drain(..).zip(&slot) {
+                    let Some(k) = s else { continue };
+                    rows.cells[base + k] = match field {
+                        Cow::Borrowed(b) => {
+                            let start = b.as_ptr() as usize - text.as_ptr() as usize;
+                            Cell { start, end: start + b.len() }
+                        }
+                        Cow::Owned(o) => {
+                            rows.owned.push(o);
+                            Cell { start: OWNED, end: rows.owned.len() - 1 }
+                        }
+                    };
+                }
+                blank
+            }
+        };
+        match blank {
+            true => rows.cells.truncate(base),
+            false => rows.lines.push(start_line),
+        }
+    }
+    Ok((header, rows))
+}
+
+/// Reads one row without quotes from `at` into `cells` (by `slot`, the
+/// asked column of each field), advancing past its line end; returns
+/// whether the row is blank, or `None`, without advancing, at a quote.
+fn plain_row(
+    bytes: &[u8],
+    at: &mut usize,
+    line: &mut usize,
+    slot: &[Option<usize>],
+    cells: &mut [Cell],
+) -> Option<bool> {
+    let start = *at;
+    let (mut from, mut field) = (start, 0);
+    let mut i = start;
+    loop {
+        match bytes.get(i) {
+            Some(b',') => {
+                if let Some(Some(k)) = slot.get(field) {
+                    cells[*k] = Cell { start: from, end: i };
+                }
+                field += 1;
+                from = i + 1;
+            }
+            Some(b'"') => return None,
+            Some(b'\n' | b'\r') | None => break,
+            Some(_) => {}
+        }
+        i += 1;
+    }
+    if let Some(Some(k)) = slot.get(field) {
+        cells[*k] = Cell { start: from, end: i };
+    }
+
+    *at = i;
+    match bytes.get(i) {
+        Some(b'\r') => {
+            *at += 1;
+            if bytes.get(*at) == Some(&b'\n') {
+                *at += 1;
+            }
+            *line += 1;
+        }
+        Some(_) => {
+            *at += 1;
+            *line += 1;
+        }
+        None => {}
+    }
+    Some(i == start)
 }
 
 /// Reads one row from `at`, advancing past its line end; returns whether
@@ -95,35 +179,6 @@ fn read_row<'a>(
     fields: &mut Vec<Cow<'a, str>>,
 ) -> Result<bool, UnclosedQuote> {
     let bytes = text.as_bytes();
-
-    // Most lines have no quote: their fields are the text between commas.
-    let rest = &bytes[*at..];
-    let line_len = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
-    if memchr::memchr(b'"', &rest[..line_len]).is_none() {
-        let (start, end) = (*at, *at + line_len);
-        let mut from = start;
-        for comma in memchr::memchr_iter(b',', &rest[..line_len]) {
-            fields.push(Cow::Borrowed(&text[from..start + comma]));
-            from = start + comma + 1;
-        }
-        fields.push(Cow::Borrowed(&text[from..end]));
-        *at = end;
-        match bytes.get(end) {
-            Some(b'\r') => {
-                *at += 1;
-                if bytes.get(*at) == Some(&b'\n') {
-                    *at += 1;
-                }
-                *line += 1;
-            }
-            Some(_) => {
-                *at += 1;
-                *line += 1;
-            }
-            None => {}
-        }
-        return Ok(line_len == 0);
-    }
 
     let mut blank = true;
     loop {
