@@ -44,6 +44,7 @@ impl<'a> Rows<'a> {
 
     /// The cell of asked column `column` in row `row`; empty when the header
     /// or the row lacks it.
+    #[inline]
     pub fn get(&self, row: usize, column: usize) -> &str {
         let cell = self.cells[row * self.found.len() + column];
         match cell.start {
