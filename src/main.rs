@@ -12,6 +12,11 @@ use bandicoot::cli::{BatchArgs, Cli, Command, SynthArgs};
 use bandicoot::options::{GroupBy, IndicatorOptions, Stats};
 use bandicoot::synth;
 
+// Per-user buffers are many and short-lived: glibc's malloc and free were
+// a tenth of a run's time, mimalloc's are about half that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
