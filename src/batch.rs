@@ -2,6 +2,7 @@
 //! parallel, compute indicators over the chunk's records, write each user's
 //! files), reports progress, and writes the run's error log and summaries.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use crate::engine;
 use crate::journal::Journal;
 use crate::load::{self, LoadSpec, Loaded, UserFile, UserRecords, UserTable};
 use crate::network::{EgoNetwork, NetworkRun};
-use crate::options::IndicatorOptions;
+use crate::options::{GroupBy, IndicatorOptions};
 use crate::output;
 use crate::output::flat::{Flat, Layouts};
 use crate::progress::Progress;
@@ -270,7 +271,8 @@ fn load_user_files(
     keep: Option<&[bool]>,
     plan: &Plan,
 ) -> Result<LoadedUser> {
-    let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep };
+    // In network mode, a user of the chunk may be another ego's neighbour.
+    let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep, full: plan.network };
     let records = load::load_user_with(file, &spec)?;
     let attributes = match &plan.attributes {
         Some(dir) => load_attributes(dir, &file.id)?,
@@ -299,7 +301,7 @@ fn process_chunk(
 
     // In network mode each ego loses its unreciprocated records.
     let egos: Vec<Option<EgoNetwork>> = match &network {
-        Some(net) => chunk.iter().map(|f| net.ego(&f.id)).collect(),
+        Some(net) => chunk.par_iter().map(|f| net.ego(&f.id)).collect(),
         None => chunk.iter().map(|_| None).collect(),
     };
     let loaded: Vec<Result<LoadedUser>> =
@@ -310,17 +312,28 @@ fn process_chunk(
 
     // Number the users with records, in chunk order.
     let mut tables = Vec::new();
+    // Network mode: every valid record of the chunk's egos, by network
+    // user, in weekly periods.
+    let mut full_tables: HashMap<u32, UserTable> = HashMap::new();
     let mut members: Vec<(usize, load::UserMeta, UserExtras)> = Vec::new();
     let mut recharges: Vec<(u32, Vec<Recharge>)> = Vec::new();
     let mut results: Vec<UserResult> = Vec::with_capacity(chunk.len());
     for (i, l) in loaded.into_iter().enumerate() {
         match l {
             Ok(LoadedUser {
-                records: Loaded::Records(UserRecords { table, meta, .. }),
+                records: Loaded::Records(UserRecords { table, meta, full, .. }),
                 extras,
                 recharges: r,
             }) => {
                 let user = members.len() as u32;
+                if let (Some(full), Some(ego)) = (full, &egos[i]) {
+                    // Assortativity works on weeks.
+                    let full = match plan.options.groupby {
+                        GroupBy::Week => full,
+                        _ => full.regrouped(GroupBy::Week),
+                    };
+                    full_tables.insert(ego.user, full);
+                }
                 tables.push(table);
                 members.push((i, meta, extras));
                 if !r.is_empty() {
@@ -347,13 +360,14 @@ fn process_chunk(
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options)?;
     if let Some(net) = network.as_mut() {
-        // An ego's table also serves assortativity.
+        // An ego's table also serves assortativity, and its full table the
+        // egos it is a neighbour of.
         let with_tables: Vec<(&EgoNetwork, &UserTable)> = members
             .iter()
             .zip(&tables)
             .filter_map(|((i, ..), table)| Some((egos[*i].as_ref()?, table)))
             .collect();
-        net.prepare(&with_tables, antennas, registry, plan.threads)?;
+        net.prepare(&with_tables, &full_tables, antennas, registry, plan.threads)?;
     }
     let network = network.as_deref();
     let t3 = Instant::now();

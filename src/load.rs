@@ -72,6 +72,8 @@ pub struct UserRecords {
     pub meta: UserMeta,
     /// Only when [`LoadSpec::links`] asked for them.
     pub links: Option<Links>,
+    /// Only when [`LoadSpec::full`] asked for it.
+    pub full: Option<UserTable>,
 }
 
 /// A user's records in time order, with each record's period key and
@@ -92,8 +94,8 @@ impl UserTable {
         self.records.is_empty()
     }
 
-    /// The records where `keep` is true (one flag per record), numbers
-    /// unchanged.
+    /// The records where `keep` is true (one flag per record), numbered
+    /// as if they were all the file held (see [`UserTable::renumber`]).
     pub fn filter(&self, keep: &[bool]) -> UserTable {
         let mut out = UserTable::default();
         for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
@@ -101,7 +103,24 @@ impl UserTable {
             out.periods.push(self.periods[i]);
             out.weekend.push(self.weekend[i]);
         }
+        out.renumber();
         out
+    }
+
+    /// Numbers positions and contacts in order of first appearance, as
+    /// loading numbers them, so that a set of records gets the same numbers
+    /// however it was loaded: churn_rate adds up per position in number
+    /// order, and the same records must give the same bits.
+    pub fn renumber(&mut self) {
+        let (mut positions, mut contacts): (PlHashMap<u32, u32>, PlHashMap<u32, u32>) = Default::default();
+        for r in &mut self.records {
+            let next = positions.len() as u32;
+            r.pos = *positions.entry(r.pos).or_insert(next);
+            if let Some(c) = &mut r.corr {
+                let next = contacts.len() as u32;
+                *c = *contacts.entry(*c).or_insert(next);
+            }
+        }
     }
 
     /// The same records, in the periods of another grouping.
@@ -145,6 +164,10 @@ pub struct LoadSpec<'a> {
     /// Keep only the valid records whose rank in time order is true here
     /// (network analysis removes records that are not reciprocated).
     pub keep: Option<&'a [bool]>,
+    /// With `keep`, also return the table of every valid record (as
+    /// [`UserRecords::full`]), which network analysis reuses for the user as
+    /// another ego's neighbour.
+    pub full: bool,
 }
 
 /// What loading a user gave.
@@ -401,7 +424,7 @@ struct PositionKey<'a> {
 
 /// Loads, validates and sorts one user's records.
 pub fn load_user(file: &UserFile, antennas: Option<&Antennas>, groupby: GroupBy) -> Result<Loaded> {
-    load_user_with(file, &LoadSpec { antennas, groupby, links: false, keep: None })
+    load_user_with(file, &LoadSpec { antennas, groupby, links: false, keep: None, full: false })
 }
 
 /// [`load_user`], with the options of `spec`.
@@ -526,17 +549,18 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         if mask.len() != keep.len() {
             bail!("{path}: the file changed while the run read it");
         }
-        let mut rank = 0;
-        keep.retain(|_| {
-            rank += 1;
-            mask[rank - 1]
-        });
-        if keep.is_empty() {
-            return Ok(Loaded::Empty);
-        }
     }
+    let kept = |rank: usize| spec.keep.is_none_or(|mask| mask[rank]);
+    let m = (0..keep.len()).filter(|&rank| kept(rank)).count();
+    if m == 0 {
+        return Ok(Loaded::Empty);
+    }
+    let mut full = (spec.full && spec.keep.is_some()).then(|| UserTable {
+        records: Vec::with_capacity(keep.len()),
+        periods: Vec::with_capacity(keep.len()),
+        weekend: Vec::with_capacity(keep.len()),
+    });
 
-    let m = keep.len();
     let mut table = UserTable {
         records: Vec::with_capacity(m),
         periods: Vec::with_capacity(m),
@@ -548,7 +572,11 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     let mut unknown_antennas: Vec<&str> = Vec::new();
     let mut meta = UserMeta { records: m, ignored, ..Default::default() };
 
-    for &(t, i) in &keep {
+    for (rank, &(t, i)) in keep.iter().enumerate() {
+        let is_kept = kept(rank);
+        if !is_kept && full.is_none() {
+            continue;
+        }
         let kind = kinds[i];
         let antenna_id = antenna.map(|c| rows.get(i, c)).filter(|a| !a.is_empty());
 
@@ -558,12 +586,14 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
             Some(table) => antenna_id.and_then(|a| table.get(a)),
             None => locations[i],
         };
-        if location.is_none() {
-            missing_location += 1;
-        }
-        if let Some(a) = antenna_id {
-            if antennas.and_then(|table| table.get(a)).is_none() {
-                unknown_antennas.push(a);
+        if is_kept {
+            if location.is_none() {
+                missing_location += 1;
+            }
+            if let Some(a) = antenna_id {
+                if antennas.and_then(|table| table.get(a)).is_none() {
+                    unknown_antennas.push(a);
+                }
             }
         }
 
@@ -578,7 +608,7 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
             Some(*contacts.entry(rows.get(i, correspondent)).or_insert(next))
         };
 
-        table.records.push(Record {
+        let record = Record {
             t,
             day: t.div_euclid(SECONDS_PER_DAY),
             bin: t.div_euclid(1800),
@@ -590,11 +620,20 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
             pos,
             lat: location.map(|l| l.0),
             lon: location.map(|l| l.1),
-        });
-        table.periods.push(period_key(groupby, t));
-        table.weekend.push(is_weekend(t));
-        meta.has_call |= kind == CALL;
-        meta.has_text |= kind == TEXT;
+        };
+        let (period, weekend) = (period_key(groupby, t), is_weekend(t));
+        if let Some(full) = &mut full {
+            full.records.push(record);
+            full.periods.push(period);
+            full.weekend.push(weekend);
+        }
+        if is_kept {
+            table.records.push(record);
+            table.periods.push(period);
+            table.weekend.push(weekend);
+            meta.has_call |= kind == CALL;
+            meta.has_text |= kind == TEXT;
+        }
     }
 
     unknown_antennas.sort_unstable();
@@ -609,7 +648,11 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         _ => periods[m - 1] - periods[0] + 1,
     };
     meta.bins_with_data = 1 + periods.windows(2).filter(|w| w[0] != w[1]).count() as i64;
-    Ok(Loaded::Records(UserRecords { table, meta, links }))
+    if full.is_some() {
+        // Numbered with the records that the full table adds.
+        table.renumber();
+    }
+    Ok(Loaded::Records(UserRecords { table, meta, links, full }))
 }
 
 #[cfg(test)]
@@ -632,7 +675,7 @@ mod tests {
         // Monday 1970-01-05 01:00, Sunday 1970-01-11 00:00, Monday 1970-01-12:
         // days 4, 10 and 11, ISO weeks 0, 0 and 1.
         let times = [4 * SECONDS_PER_DAY + 3600, 10 * SECONDS_PER_DAY, 11 * SECONDS_PER_DAY];
-        let record = |t: i64| Record {
+        let record = |(i, t): (usize, i64)| Record {
             t,
             day: t / SECONDS_PER_DAY,
             bin: t / 1800,
@@ -640,13 +683,13 @@ mod tests {
             out: true,
             night: is_night(t),
             dur: Some(60),
-            corr: Some(0),
-            pos: 0,
+            corr: Some(2 - i as u32),
+            pos: 10 + i as u32,
             lat: None,
             lon: None,
         };
         let table = UserTable {
-            records: times.map(record).to_vec(),
+            records: times.into_iter().enumerate().map(record).collect(),
             periods: times.map(|t| period_key(GroupBy::Day, t)).to_vec(),
             weekend: times.map(is_weekend).to_vec(),
         };
@@ -656,9 +699,47 @@ mod tests {
         let kept = table.filter(&[true, false, true]);
         assert_eq!(kept.records.iter().map(|r| r.t).collect::<Vec<_>>(), [times[0], times[2]]);
         assert_eq!((kept.periods, kept.weekend), (vec![4, 11], vec![false, false]));
+        // Positions and contacts are numbered again in order of appearance.
+        let numbers: Vec<(u32, Option<u32>)> = kept.records.iter().map(|r| (r.pos, r.corr)).collect();
+        assert_eq!(numbers, [(0, Some(0)), (1, Some(1))]);
 
         let weekly = table.regrouped(GroupBy::Week);
         assert_eq!((weekly.periods, weekly.weekend), (vec![0, 0, 1], vec![false, true, false]));
+    }
+
+    #[test]
+    fn a_kept_table_is_numbered_alike_with_or_without_the_full_one() {
+        let dir = std::env::temp_dir().join(format!("bandicoot-load-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ego.csv");
+        let text = "interaction,direction,correspondent_id,datetime,call_duration,antenna_id\n\
+            call,out,x,2014-03-03 10:00:00,60,A\n\
+            call,in,y,2014-03-03 11:00:00,30,B\n\
+            text,in,x,2014-03-03 12:00:00,,A\n\
+            text,out,z,2014-03-03 13:00:00,,C\n";
+        fs::write(&path, text).unwrap();
+        let file = UserFile { id: "ego".into(), path };
+        let mask = [false, true, true, true];
+        let load = |full: bool| {
+            let spec =
+                LoadSpec { antennas: None, groupby: GroupBy::Week, links: false, keep: Some(&mask), full };
+            match load_user_with(&file, &spec).unwrap() {
+                Loaded::Records(user) => user,
+                Loaded::Empty => panic!("records expected"),
+            }
+        };
+        let numbers = |table: &UserTable| table.records.iter().map(|r| (r.pos, r.corr)).collect::<Vec<_>>();
+
+        let (alone, with_full) = (load(false), load(true));
+        // B, A, C and y, x, z in order of appearance among the kept records.
+        let kept = [(0, Some(0)), (1, Some(1)), (2, Some(2))];
+        assert_eq!(numbers(&alone.table), kept);
+        assert_eq!(numbers(&with_full.table), kept);
+        assert!(alone.full.is_none());
+        let full = with_full.full.expect("the full table was asked for");
+        assert_eq!(numbers(&full), [(0, Some(0)), (1, Some(1)), (0, Some(0)), (2, Some(2))]);
+        assert_eq!((with_full.meta.records, alone.meta.records), (3, 3));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

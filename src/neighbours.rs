@@ -6,6 +6,7 @@
 //! ego's network are removed), so values are kept per user and per set of
 //! removed records, and each distinct set is computed once per run.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -66,10 +67,13 @@ impl Neighbours {
     }
 
     /// Computes, in one engine run, the values of every record set of
-    /// `wanted` that is not known yet. `files[u]` is user `u`'s file.
+    /// `wanted` that is not known yet. `files[u]` is user `u`'s file, read
+    /// unless `full_tables` already holds every valid record of `u`, in
+    /// weekly periods.
     pub fn prepare(
         &mut self,
         wanted: &[Wanted],
+        full_tables: &HashMap<u32, UserTable>,
         files: &[UserFile],
         antennas: Option<&Antennas>,
         registry: &[Indicator],
@@ -86,7 +90,7 @@ impl Neighbours {
 
         // In slices: the tables of every set at once would be large.
         for slice in todo.chunks(SLICE) {
-            self.compute(slice, files, antennas, registry, threads)?;
+            self.compute(slice, full_tables, files, antennas, registry, threads)?;
         }
         Ok(())
     }
@@ -94,6 +98,7 @@ impl Neighbours {
     fn compute(
         &mut self,
         todo: &[(RecordSet, &Wanted)],
+        full_tables: &HashMap<u32, UserTable>,
         files: &[UserFile],
         antennas: Option<&Antennas>,
         registry: &[Indicator],
@@ -103,19 +108,28 @@ impl Neighbours {
         // with every valid record; a set is then a filter of those records
         // (its mask ranks the valid records in time order, the table's
         // order).
-        let mut readers: Vec<u32> =
-            todo.iter().filter(|(_, item)| item.table.is_none()).map(|(_, item)| item.user).collect();
+        let mut readers: Vec<u32> = todo
+            .iter()
+            .filter(|(_, item)| item.table.is_none() && !full_tables.contains_key(&item.user))
+            .map(|(_, item)| item.user)
+            .collect();
         readers.sort_unstable();
         readers.dedup();
         let read = workers::map(&readers, threads, |&user| -> Result<Option<UserTable>, String> {
-            let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: None };
+            let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: None, full: false };
             match load::load_user_with(&files[user as usize], &spec) {
                 Ok(Loaded::Records(records)) => Ok(Some(records.table)),
                 Ok(Loaded::Empty) => Ok(None),
                 Err(e) => Err(format!("{e:#}")),
             }
         });
-        let full: HashMap<u32, Result<Option<UserTable>, String>> = readers.into_iter().zip(read).collect();
+        let mut full: HashMap<u32, Result<Option<Cow<UserTable>>, String>> =
+            readers.into_iter().zip(read.into_iter().map(|r| r.map(|t| t.map(Cow::Owned)))).collect();
+        for item in todo.iter().map(|(_, item)| item).filter(|item| item.table.is_none()) {
+            if let Some(table) = full_tables.get(&item.user) {
+                full.insert(item.user, Ok(Some(Cow::Borrowed(table))));
+            }
+        }
 
         let loaded = todo.iter().map(|(_, item)| -> Result<Option<UserTable>> {
             // An ego's table was loaded for the run's grouping.

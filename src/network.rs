@@ -78,10 +78,13 @@ impl NetworkRun {
     }
 
     /// Computes the indicator values that the assortativity of `egos` needs;
-    /// each ego comes with the table of its kept records.
+    /// each ego comes with the table of its kept records. `full_tables`
+    /// holds every valid record of some users (by network user number), in
+    /// weekly periods, which spares reading their files again.
     pub fn prepare(
         &mut self,
         egos: &[(&EgoNetwork, &UserTable)],
+        full_tables: &HashMap<u32, UserTable>,
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
@@ -105,7 +108,7 @@ impl NetworkRun {
                 }
             }
         }
-        self.neighbours.prepare(&wanted, &self.files, antennas, registry, threads)
+        self.neighbours.prepare(&wanted, full_tables, &self.files, antennas, registry, threads)
     }
 
     /// Adds the network values to a user's result tree: the reporting
@@ -189,7 +192,7 @@ impl PopulationIndex {
         antennas: Option<&Antennas>,
         threads: usize,
     ) -> Result<(PopulationIndex, Vec<Unreadable>)> {
-        let spec = LoadSpec { antennas, groupby: GroupBy::None, links: true, keep: None };
+        let spec = LoadSpec { antennas, groupby: GroupBy::None, links: true, keep: None, full: false };
         let mut index = PopulationIndex {
             names: files.iter().map(|f| f.id.clone()).collect(),
             users: files.len(),
