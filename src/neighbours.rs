@@ -7,7 +7,8 @@
 //! removed records, and each distinct set is computed once per run.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+// Polars' hash map: its hasher is several times faster than the default one.
+use polars::prelude::PlHashMap as HashMap;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -51,7 +52,7 @@ impl Neighbours {
     pub fn new(registry: &[Indicator]) -> Neighbours {
         Neighbours {
             keys: engine::indicator_columns(registry, &DEFAULT_OPTIONS, false),
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 
@@ -80,7 +81,7 @@ impl Neighbours {
         threads: usize,
     ) -> Result<()> {
         let mut todo: Vec<(RecordSet, &Wanted)> = Vec::new();
-        let mut queued = std::collections::HashSet::new();
+        let mut queued = polars::prelude::PlHashSet::default();
         for item in wanted {
             let set = record_set(item.user, item.keep);
             if !self.cache.contains_key(&set) && queued.insert(set.clone()) {
