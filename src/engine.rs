@@ -117,7 +117,7 @@ fn summarise(mut df: DataFrame, lists: &[String], opts: &IndicatorOptions) -> Re
                     let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
                     buf.extend((start..end).filter_map(|j| inner.get(j)));
                 }
-                let summary = stats::summary(&mut buf);
+                let summary = stats::summary(&mut buf, n_stats);
                 for (k, slot) in out.iter_mut().enumerate() {
                     slot.push(summary.map(|s| s[k]));
                 }

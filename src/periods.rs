@@ -364,7 +364,7 @@ impl Scratch {
                     Compute::Values(f) => {
                         self.buf.clear();
                         f(&period, &mut self.buf);
-                        let summary = stats::summary(&mut self.buf);
+                        let summary = stats::summary(&mut self.buf, n_stats);
                         for k in 0..n_stats {
                             values.values[slot + k].push(summary.map(|s| s[k]));
                         }

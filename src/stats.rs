@@ -133,8 +133,10 @@ fn moment(data: &[f64], mean: f64, n: u32) -> f64 {
 }
 
 /// bandicoot's `summary_stats` on a distribution; `None` when it is empty.
-/// Sorts `data` in place, as the reference sorts before summing.
-pub fn summary(data: &mut [f64]) -> Option<Summary> {
+/// Sorts `data` in place, as the reference sorts before summing. Only the
+/// first `wanted` statistics (of [`STAT_NAMES`]) are computed; the others
+/// are NaN.
+pub fn summary(data: &mut [f64], wanted: usize) -> Option<Summary> {
     if data.is_empty() {
         return None;
     }
@@ -144,6 +146,11 @@ pub fn summary(data: &mut [f64]) -> Option<Summary> {
     let mean = seq_sum(data.iter().copied()) / len as f64;
     let m2 = moment(data, mean, 2);
     let std = py_pow_half(m2, false);
+    if wanted <= DEFAULT_STATS {
+        // The moments beyond the second are most of the cost.
+        let nan = f64::NAN;
+        return Some([mean, std, nan, nan, nan, nan, nan]);
+    }
     let median = (data[len / 2] + data[(len - 1) / 2]) / 2.0;
     let skewness = if m2 != 0.0 { moment(data, mean, 3) / py_pow_half(m2, true) } else { 0.0 };
     let kurtosis = if m2 != 0.0 { moment(data, mean, 4) / py_pow_int(m2, 2) } else { 0.0 };
@@ -195,18 +202,22 @@ mod tests {
     fn matches_bandicoot_summary_stats() {
         // summary_stats([0, 1]) in bandicoot: mean 0.5, std 0.5, median 0.5,
         // skewness 0.0, kurtosis 1.0, min 0, max 1.
-        assert_eq!(summary(&mut [1.0, 0.0]), Some([0.5, 0.5, 0.5, 0.0, 1.0, 0.0, 1.0]));
+        assert_eq!(summary(&mut [1.0, 0.0], 7), Some([0.5, 0.5, 0.5, 0.0, 1.0, 0.0, 1.0]));
 
         // summary_stats([137, 542]) -> mean 339.5, std 202.5, median 339.5.
-        let s = summary(&mut [542.0, 137.0]).unwrap();
+        let s = summary(&mut [542.0, 137.0], 7).unwrap();
         assert_eq!(&s[..3], &[339.5, 202.5, 339.5]);
 
         // bandicoot.helper.maths.summary_stats([1, 2, 10]), bit for bit.
-        let s = summary(&mut [10.0, 1.0, 2.0]).unwrap();
+        let s = summary(&mut [10.0, 1.0, 2.0], 7).unwrap();
         assert_eq!(
             s,
             [4.333333333333333, 4.0276819911981905, 2.0, 0.6745554845457661, 1.5000000000000004, 1.0, 10.0]
         );
+        // The default statistics alone: the same mean and std, nothing else.
+        let s = summary(&mut [10.0, 1.0, 2.0], DEFAULT_STATS).unwrap();
+        assert_eq!(&s[..2], &[4.333333333333333, 4.0276819911981905]);
+        assert!(s[2..].iter().all(|v| v.is_nan()));
     }
 
     /// Doubles spread over many magnitudes, both signs, and the kinds of
@@ -274,8 +285,8 @@ mod tests {
 
     #[test]
     fn a_single_value_has_zero_spread() {
-        assert_eq!(summary(&mut [7.0]), Some([7.0, 0.0, 7.0, 0.0, 0.0, 7.0, 7.0]));
-        assert_eq!(summary(&mut []), None);
+        assert_eq!(summary(&mut [7.0], 7), Some([7.0, 0.0, 7.0, 0.0, 0.0, 7.0, 7.0]));
+        assert_eq!(summary(&mut [], 7), None);
     }
 
     #[test]
