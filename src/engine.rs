@@ -247,15 +247,18 @@ pub fn compute(
     columns.extend(chunk.churn());
 
     let users = columns[0].len();
-    let mut result = DataFrame::new(users, columns)?.lazy();
-    if let Some(recharges) = &recharges {
-        result = recharge_indicators(result, recharges, users, registry, opts)?;
-    }
+    let result = DataFrame::new(users, columns)?;
+    let mut order = vec!["user".to_string(), "has_home".to_string()];
+    order.extend(indicator_columns(registry, opts, recharges.is_some()));
+    let Some(recharges) = &recharges else {
+        // Every column is in user order already.
+        return result.select(order).map_err(anyhow::Error::from).context("assembling indicators");
+    };
 
-    let mut order = vec![col("user"), col("has_home")];
-    order.extend(indicator_columns(registry, opts, recharges.is_some()).iter().map(|c| col(c.as_str())));
+    // Joins may reorder rows.
+    let result = recharge_indicators(result.lazy(), recharges, users, registry, opts)?;
     result
-        .select(order)
+        .select(order.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
         .sort(["user"], SortMultipleOptions::default())
         .collect()
         .map_err(anyhow::Error::from)
