@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use crate::output::flat::{Flat, Layout};
-use crate::pyfmt::{push_float_repr, push_i64, push_py_str, round_digits};
+use crate::pyfmt::{push_i64, push_py_str, push_rounded_repr};
 use crate::value::Value;
 
 /// Float cells are written as `repr(round(x, DIGITS))`.
@@ -48,7 +48,7 @@ pub fn push_user_csv(out: &mut String, flat: &Flat) {
 fn push_cell(out: &mut String, value: &Value) {
     match value {
         // Numbers, booleans and None need no quotes.
-        Value::Float(f) => push_float_repr(out, round_digits(*f, DIGITS)),
+        Value::Float(f) => push_rounded_repr(out, *f, DIGITS),
         Value::Int(i) => push_i64(out, *i),
         Value::Str(s) => push_field(out, s),
         Value::Null | Value::Bool(_) => push_py_str(out, value),
