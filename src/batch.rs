@@ -25,7 +25,7 @@ use crate::queries::{self, recharges::average_balance, Indicator};
 use crate::recharges::{chunk_frame, load_recharges, Recharge};
 use crate::summary::{self, ShardRow};
 use crate::tree::{Rows, RunFacts, UserExtras};
-use crate::value::Value;
+use crate::value::UserTree;
 use crate::workers;
 
 /// Which per-user files a run writes.
@@ -346,7 +346,7 @@ fn process_chunk(
     let t1 = Instant::now();
     let indicators = engine::compute(&frames, recharges, registry, &plan.options)?;
     let t2 = Instant::now();
-    let rows = Rows::new(&indicators, &plan.options)?;
+    let rows = Rows::new(&indicators, &plan.options, layouts)?;
     if let Some(net) = network.as_mut() {
         // An ego's frame also serves assortativity.
         let with_frames: Vec<(&EgoNetwork, &DataFrame)> = members
@@ -369,9 +369,10 @@ fn process_chunk(
             let id = &chunk[*i].id;
             let mut tree = rows.tree(row, id, meta, extras, facts);
             if let (Some(net), Some(ego)) = (network, &egos[*i]) {
-                net.annotate(&mut tree, ego);
+                // Network entries go after the indicators (see `UserTree::at`).
+                net.annotate(&mut tree.root, ego);
             }
-            let flat = layouts.flatten(&tree);
+            let flat = layouts.flatten_user(&tree);
             let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
                 Ok(()) => UserResult::Done { records: meta.records, flat },
                 Err(e) => UserResult::Failed(format!("{e:#}")),
@@ -399,7 +400,7 @@ fn process_chunk(
 fn write_user(
     dir: &Path,
     id: &str,
-    tree: &Value,
+    tree: &UserTree,
     flat: &Flat,
     formats: Formats,
     text: &mut String,
@@ -411,7 +412,7 @@ fn write_user(
     }
     if formats.json {
         text.clear();
-        output::json::push_flat_user_json(text, id, tree, flat);
+        output::json::push_flat_user_json(text, id, flat, || tree.to_value());
         write_atomic(&dir.join(format!("{id}_results.json")), |w| w.write_all(text.as_bytes()))?;
     }
     Ok(())

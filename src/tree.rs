@@ -1,5 +1,12 @@
 //! Turns the engine's columns and a user's loading facts into the nested
 //! result tree that bandicoot's `utils.all` returns, key for key.
+//!
+//! The indicators, nearly all of a tree, share their nesting between users:
+//! it is built once per chunk as a [`Block`], and each user's tree holds
+//! only the indicators' values (a [`UserTree`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -8,8 +15,9 @@ use crate::attributes::Attributes;
 use crate::calendar::format_datetime;
 use crate::load::{UserMeta, IGNORED_FIELDS};
 use crate::options::{GroupBy, IndicatorOptions};
+use crate::output::flat::Layouts;
 use crate::queries::recharges::{is_recharge_key, AVERAGE_BALANCE};
-use crate::value::Value;
+use crate::value::{Block, UserTree, Value};
 
 /// The name and version this tool reports where bandicoot reports its own.
 pub const VERSION: &str = concat!("bandicoot-rs ", env!("CARGO_PKG_VERSION"));
@@ -45,10 +53,10 @@ enum Data {
 pub struct Rows {
     users: Vec<u32>,
     has_home: Vec<bool>,
-    columns: Vec<(Vec<String>, Data)>,
-    kurtosis_as_int: bool,
-    /// The indicator keys, nested, with null leaves: each user's tree
-    /// starts as a copy of it, and where each column's leaf sits in it.
+    columns: Vec<Data>,
+    /// Columns whose zero is reported as the integer 0 (see [`Rows::new`]).
+    zero_as_int: Vec<bool>,
+    /// The indicator keys, nested, and the leaf of each column in them.
     /// The full one is for users with recharges.
     full: Template,
     /// The same without the recharge family, which users without
@@ -56,15 +64,15 @@ pub struct Rows {
     without_recharges: Template,
 }
 
-/// Nested keys with null leaves, and the index path of each column's leaf
-/// (None for a column the template leaves out).
+/// Nested keys, and for each column the position of its leaf among the
+/// block's leaves in tree order (None for a column the template leaves out).
 struct Template {
-    tree: Value,
-    leaves: Vec<Option<Vec<usize>>>,
+    block: Arc<Block>,
+    leaves: Vec<Option<usize>>,
 }
 
 impl Template {
-    fn new(paths: &[&[String]], keep: impl Fn(&[String]) -> bool) -> Template {
+    fn new(paths: &[Vec<String>], keep: impl Fn(&[String]) -> bool, layouts: &Layouts) -> Template {
         let mut tree = Value::map();
         for path in paths.iter().filter(|p| keep(p)) {
             let (leaf, parents) = path.split_last().expect("column names are not empty");
@@ -74,21 +82,45 @@ impl Template {
             }
             node.push(leaf.clone(), Value::Null);
         }
-        let leaves = paths
-            .iter()
-            .map(|path| keep(path).then(|| tree.index_path(path).expect("a key just added")))
-            .collect();
-        Template { tree, leaves }
+        let Value::Map(entries) = tree else { unreachable!("the template is a map") };
+
+        // Nesting interleaves the columns: number the leaves in tree order.
+        let mut order = HashMap::new();
+        number_leaves(&entries, &mut Vec::new(), &mut order);
+        let leaves = paths.iter().map(|path| keep(path).then(|| order[path.as_slice()])).collect();
+        Template { block: layouts.block(entries), leaves }
+    }
+}
+
+/// Numbers the leaves under `entries`, reached by `path`, in tree order.
+fn number_leaves(
+    entries: &[(crate::value::Key, Value)],
+    path: &mut Vec<String>,
+    order: &mut HashMap<Vec<String>, usize>,
+) {
+    for (key, value) in entries {
+        path.push(key.to_string());
+        match value {
+            Value::Map(children) => number_leaves(children, path, order),
+            _ => {
+                let next = order.len();
+                order.insert(path.clone(), next);
+            }
+        }
+        path.pop();
     }
 }
 
 impl Rows {
-    pub fn new(df: &DataFrame, options: &IndicatorOptions) -> Result<Rows> {
+    /// The rows of the engine's frame; the indicators' blocks are shared
+    /// through `layouts`.
+    pub fn new(df: &DataFrame, options: &IndicatorOptions, layouts: &Layouts) -> Result<Rows> {
         let users = df.column("user")?.u32()?.into_no_null_iter().collect();
         let has_home = df.column("has_home")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
         let mut columns = Vec::with_capacity(df.width());
+        let mut paths = Vec::with_capacity(df.width());
         for c in df.columns().iter().skip(2) {
-            let path: Vec<String> = c.name().split("__").map(str::to_string).collect();
+            paths.push(c.name().split("__").map(str::to_string).collect::<Vec<String>>());
             let data = match c.dtype() {
                 DataType::Int64 => Data::Int(c.i64()?.iter().collect()),
                 DataType::Float64 => Data::Float(c.f64()?.iter().collect()),
@@ -96,22 +128,19 @@ impl Rows {
                 DataType::Null => Data::Float(vec![None; df.height()]),
                 other => bail!("column {} has unexpected type {other}", c.name()),
             };
-            columns.push((path, data));
+            columns.push(data);
         }
+        // The reference's kurtosis of a spread-less distribution is the
+        // integer 0 when nothing is grouped.
+        let kurtosis_as_int = options.groupby == GroupBy::None;
+        let zero_as_int =
+            paths.iter().map(|p| kurtosis_as_int && p.last().is_some_and(|k| k == "kurtosis")).collect();
         // Nesting the keys once per chunk, rather than once per user, keeps
-        // the per-user cost to a copy and one indexed write per value.
-        let paths: Vec<&[String]> = columns.iter().map(|(p, _)| p.as_slice()).collect();
-        let full = Template::new(&paths, |_| true);
-        let without_recharges = Template::new(&paths, |p| !is_recharge_key(&p[0]));
+        // the per-user cost to one indexed write per value.
+        let full = Template::new(&paths, |_| true, layouts);
+        let without_recharges = Template::new(&paths, |p| !is_recharge_key(&p[0]), layouts);
 
-        Ok(Rows {
-            users,
-            has_home,
-            columns,
-            kurtosis_as_int: options.groupby == GroupBy::None,
-            full,
-            without_recharges,
-        })
+        Ok(Rows { users, has_home, columns, zero_as_int, full, without_recharges })
     }
 
     /// The user index of each row.
@@ -127,32 +156,23 @@ impl Rows {
         meta: &UserMeta,
         extras: &UserExtras,
         facts: &RunFacts,
-    ) -> Value {
+    ) -> UserTree {
         let mut root = Value::map();
         root.push("name", Value::Str(name.to_string()));
         root.push("reporting", reporting(meta, extras, self.has_home[row], facts));
+        // The indicators come next, before every entry pushed below.
+        let at = 2;
 
         let template = if extras.recharges > 0 { &self.full } else { &self.without_recharges };
-        let mut indicators = template.tree.clone();
-        for ((path, data), leaf) in self.columns.iter().zip(&template.leaves) {
-            let Some(leaf) = leaf else { continue };
-            let value = match data {
+        let mut values = vec![Value::Null; template.block.leaves()];
+        for ((data, &zero_as_int), leaf) in self.columns.iter().zip(&self.zero_as_int).zip(&template.leaves) {
+            let Some(leaf) = *leaf else { continue };
+            values[leaf] = match data {
                 Data::Int(v) => v[row].map_or(Value::Null, Value::Int),
-                // The reference's kurtosis of a spread-less distribution is the integer 0.
-                Data::Float(v)
-                    if self.kurtosis_as_int
-                        && v[row] == Some(0.0)
-                        && path.last().is_some_and(|k| k == "kurtosis") =>
-                {
-                    Value::Int(0)
-                }
+                Data::Float(v) if zero_as_int && v[row] == Some(0.0) => Value::Int(0),
                 Data::Float(v) => Value::opt_f64(v[row]),
                 Data::Bool(v) => v[row].map_or(Value::Null, Value::Bool),
             };
-            *indicators.at_mut(leaf) = value;
-        }
-        if let (Value::Map(root), Value::Map(rest)) = (&mut root, indicators) {
-            root.extend(rest);
         }
 
         // Not grouped nor split: one number per user, after the grouped ones.
@@ -166,7 +186,7 @@ impl Rows {
             }
             root.push("attributes", attributes);
         }
-        root
+        UserTree { root, at, block: Arc::clone(&template.block), values }
     }
 }
 
