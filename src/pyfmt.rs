@@ -33,8 +33,9 @@ pub fn push_float_repr(out: &mut String, x: f64) {
     // Integers below 2^53 are exact and their shortest digits are all of
     // theirs: the common case (counts, whole seconds) needs no digit search.
     let magnitude = x.abs();
-    if magnitude < TWO_POW_53 && (magnitude as u64) as f64 == magnitude {
-        push_u64(out, magnitude as u64);
+    // (Conversions go through i64, a single instruction where u64's are not.)
+    if magnitude < TWO_POW_53 && (magnitude as i64) as f64 == magnitude {
+        push_u64(out, magnitude as i64 as u64);
         out.push_str(".0");
         return;
     }
@@ -48,10 +49,11 @@ pub fn push_float_repr(out: &mut String, x: f64) {
     let mut ryu = ryu::Buffer::new();
     let text = ryu.format_finite(magnitude);
     // Ryū writes plain notation ("0.000123", "1234.5") for decimal
-    // exponents -5 to 15 and Python for -4 to 15: its plain text is
-    // Python's but at exponent -5 ("0.0000123"). Its exponent notation
-    // ("1.5e-7", "1e16") differs from Python's and is rebuilt below.
-    if !text.contains('e') && !text.starts_with("0.0000") {
+    // exponents -5 to 15 and Python for -4 to 15, so between 1e-4 and 1e16
+    // (both doubles exactly at a power of ten, so no shorter text crosses
+    // them) its text is Python's. Elsewhere its notation ("0.0000123",
+    // "1.5e-7", "1e16") differs from Python's and is rebuilt below.
+    if (1e-4..1e16).contains(&magnitude) {
         out.push_str(text);
         return;
     }
@@ -82,22 +84,48 @@ fn short_decimal(magnitude: f64) -> Option<u64> {
     if !(scaled < FIFTEEN_DIGITS as f64) {
         return None;
     }
-    let n = scaled as u64;
+    let n = scaled as i64;
     // `n / scale` is correctly rounded (both are exact doubles): it is the
     // double nearest the decimal, which must be `magnitude` itself.
-    (n as f64 == scaled && n as f64 / scale == magnitude).then_some(n)
+    (n as f64 == scaled && n as f64 / scale == magnitude).then_some(n as u64)
 }
 
 /// Appends Python's repr of the double nearest `n / 10^decimals`, for `n`
 /// of at most 15 digits (see [`FIFTEEN_DIGITS`]): the decimal itself,
 /// trailing zeros dropped, laid out as Python lays out that double.
+///
+/// Inlined so that the callers' constant `decimals` turns its divisions
+/// into multiplications.
+#[inline]
 fn push_scaled(out: &mut String, n: u64, decimals: u32) {
     debug_assert!(n < FIFTEEN_DIGITS);
+    // Python's plain notation starts at 1e-4: there the text is the
+    // integer part, a point and the decimals, zero-padded, trailing zeros
+    // but one dropped, written in one piece.
     if n == 0 {
         out.push_str("0.0");
         return;
     }
+    let scale = match 10u64.checked_pow(decimals) {
+        Some(scale) if n.saturating_mul(10_000) >= scale => scale,
+        _ => return push_scaled_exponent(out, n, decimals),
+    };
+    let mut text = [b'0'; 42];
+    let integer = u64_digits_into(&mut text[..20], n / scale);
+    text[20] = b'.';
+    let fraction = &mut text[21..21 + decimals as usize];
+    let mut rest = n % scale;
+    for digit in fraction.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let last = fraction.iter().rposition(|&d| d != b'0').unwrap_or(0);
+    push_ascii(out, &text[20 - integer..22 + last]);
+}
 
+/// [`push_scaled`] below 1e-4, in exponent notation.
+#[cold]
+fn push_scaled_exponent(out: &mut String, n: u64, decimals: u32) {
     let mut buf = [0u8; 20];
     let digits = u64_digits(&mut buf, n);
     let significant = digits.iter().rposition(|&d| d != b'0').map_or(1, |last| last + 1);
@@ -147,6 +175,7 @@ fn push_python_layout(out: &mut String, digits: &[u8], exponent: i32) {
 /// those digits (see [`FIFTEEN_DIGITS`]), written from the rounded integer
 /// without a digit search; elsewhere it is [`push_float_repr`] of
 /// [`round_digits`].
+#[inline]
 pub fn push_rounded_repr(out: &mut String, x: f64, digits: i32) {
     let rounded = match (x != 0.0).then(|| round_scaled(x, digits)).flatten() {
         Some((_, rounded)) if rounded.abs() < FIFTEEN_DIGITS as f64 => rounded,
@@ -156,7 +185,7 @@ pub fn push_rounded_repr(out: &mut String, x: f64, digits: i32) {
     if rounded.is_sign_negative() {
         out.push('-');
     }
-    push_scaled(out, rounded.abs() as u64, digits as u32);
+    push_scaled(out, rounded.abs() as i64 as u64, digits as u32);
 }
 
 /// Appends the decimal digits of `n`.
@@ -166,7 +195,15 @@ pub fn push_u64(out: &mut String, n: u64) {
 }
 
 /// The decimal digits of `n`, written at the end of `buf`.
-fn u64_digits(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
+fn u64_digits(buf: &mut [u8; 20], n: u64) -> &[u8] {
+    let len = u64_digits_into(buf, n);
+    &buf[buf.len() - len..]
+}
+
+/// Writes the decimal digits of `n` at the end of `buf`, which must have
+/// room for them, and returns how many there are; the bytes before them
+/// are left as they were.
+fn u64_digits_into(buf: &mut [u8], mut n: u64) -> usize {
     let mut at = buf.len();
     loop {
         at -= 1;
@@ -176,7 +213,7 @@ fn u64_digits(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
             break;
         }
     }
-    &buf[at..]
+    buf.len() - at
 }
 
 /// Appends `n` as Python's `str(int)` writes it.
@@ -189,7 +226,13 @@ pub fn push_i64(out: &mut String, n: i64) {
 
 /// Appends bytes known to be ASCII digits or signs.
 fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.push_str(std::str::from_utf8(bytes).expect("ASCII digits"));
+    // A few bytes: pushing them one by one costs less than validating
+    // them as UTF-8.
+    out.reserve(bytes.len());
+    for &b in bytes {
+        debug_assert!(b.is_ascii());
+        out.push(char::from(b));
+    }
 }
 
 /// Significant decimal digits `d.ddd` (no trailing zeros) and the decimal
@@ -318,15 +361,13 @@ fn round_scaled(x: f64, digits: i32) -> Option<(f64, f64)> {
         return None;
     }
 
-    // Truncating through an integer is exact below 2^52, and inline where
-    // `trunc` is a library call (x86-64 without SSE4.1); the difference is
-    // exact too (Sterbenz).
-    let whole = ((p as i64) as f64).copysign(p);
-    let fraction = p - whole;
-    let rounded = if fraction.abs() < 0.5 {
-        whole
-    } else if fraction.abs() > 0.5 {
-        whole + fraction.signum()
+    // Adding and taking away 2^52 rounds a smaller magnitude to an integer,
+    // ties to even, in the default rounding mode: branch-free, and inline
+    // where `round_ties_even` is a library call (x86-64 without SSE4.1).
+    let magnitude = p.abs();
+    let nearest = (magnitude + TWO_POW_52) - TWO_POW_52;
+    let rounded = if (magnitude - nearest).abs() != 0.5 {
+        nearest.copysign(p)
     } else {
         // Rare, so the fused multiply-add (a library call without FMA
         // instructions) is only paid here.
