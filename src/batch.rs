@@ -286,6 +286,10 @@ fn load_user_files(
     Ok(LoadedUser { records, extras, recharges })
 }
 
+/// Users whose result trees are read from the indicator columns together
+/// (see `Rows::trees`): their values fit in a core's cache.
+const ROWS_AT_ONCE: usize = 64;
+
 /// Loads, computes and writes one chunk of users.
 fn process_chunk(
     chunk: &[UserFile],
@@ -359,28 +363,39 @@ fn process_chunk(
     let network = network.as_deref();
     let t3 = Instant::now();
 
-    let written: Vec<(usize, UserResult)> = rows
+    let written: Vec<Vec<(usize, UserResult)>> = rows
         .users()
-        .par_iter()
+        .par_chunks(ROWS_AT_ONCE)
         .enumerate()
         // Each worker renders its users' files into one reused buffer.
-        .map_init(String::new, |text, (row, &user)| {
-            let (i, meta, extras) = &members[user as usize];
-            let id = &chunk[*i].id;
-            let mut tree = rows.tree(row, id, meta, extras, facts);
-            if let (Some(net), Some(ego)) = (network, &egos[*i]) {
-                // Network entries go after the indicators (see `UserTree::at`).
-                net.annotate(&mut tree.root, ego);
-            }
-            let flat = layouts.flatten_user(&tree);
-            let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
-                Ok(()) => UserResult::Done { records: meta.records, flat },
-                Err(e) => UserResult::Failed(format!("{e:#}")),
+        .map_init(String::new, |text, (block, users)| {
+            let first = block * ROWS_AT_ONCE;
+            let user = |row: usize| {
+                let (i, meta, extras) = &members[rows.users()[row] as usize];
+                (chunk[*i].id.as_str(), meta, extras)
             };
-            (*i, result)
+            let trees = rows.trees(first..first + users.len(), facts, user);
+            trees
+                .into_iter()
+                .zip(users)
+                .map(|(mut tree, &user)| {
+                    let (i, meta, _) = &members[user as usize];
+                    let id = &chunk[*i].id;
+                    if let (Some(net), Some(ego)) = (network, &egos[*i]) {
+                        // Network entries go after the indicators (see `UserTree::at`).
+                        net.annotate(&mut tree.root, ego);
+                    }
+                    let flat = layouts.flatten_user(&tree);
+                    let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
+                        Ok(()) => UserResult::Done { records: meta.records, flat },
+                        Err(e) => UserResult::Failed(format!("{e:#}")),
+                    };
+                    (*i, result)
+                })
+                .collect()
         })
         .collect();
-    for (i, result) in written {
+    for (i, result) in written.into_iter().flatten() {
         results[i] = result;
     }
     if plan.verbose {

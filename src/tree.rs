@@ -6,6 +6,7 @@
 //! only the indicators' values (a [`UserTree`]).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -17,7 +18,7 @@ use crate::load::{UserMeta, IGNORED_FIELDS};
 use crate::options::{GroupBy, IndicatorOptions};
 use crate::output::flat::Layouts;
 use crate::queries::recharges::{is_recharge_key, AVERAGE_BALANCE};
-use crate::value::{Block, UserTree, Value};
+use crate::value::{Block, Key, UserTree, Value};
 
 /// The name and version this tool reports where bandicoot reports its own.
 pub const VERSION: &str = concat!("bandicoot-rs ", env!("CARGO_PKG_VERSION"));
@@ -42,20 +43,32 @@ pub struct UserExtras {
     pub average_balance: Option<f64>,
 }
 
-/// One engine column, typed for row access.
-enum Data {
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
+/// One value of the engine's output: a [`Value`] leaf, in half the room.
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Cell {
+    fn value(self) -> Value {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Int(i) => Value::Int(i),
+            Cell::Float(f) => Value::Float(f),
+            Cell::Bool(b) => Value::Bool(b),
+        }
+    }
 }
 
 /// The engine's output, ready to be read user by user.
 pub struct Rows {
     users: Vec<u32>,
     has_home: Vec<bool>,
-    columns: Vec<Data>,
-    /// Columns whose zero is reported as the integer 0 (see [`Rows::new`]).
-    zero_as_int: Vec<bool>,
+    /// The indicator columns.
+    columns: Vec<Vec<Cell>>,
     /// The indicator keys, nested, and the leaf of each column in them.
     /// The full one is for users with recharges.
     full: Template,
@@ -93,11 +106,7 @@ impl Template {
 }
 
 /// Numbers the leaves under `entries`, reached by `path`, in tree order.
-fn number_leaves(
-    entries: &[(crate::value::Key, Value)],
-    path: &mut Vec<String>,
-    order: &mut HashMap<Vec<String>, usize>,
-) {
+fn number_leaves(entries: &[(Key, Value)], path: &mut Vec<String>, order: &mut HashMap<Vec<String>, usize>) {
     for (key, value) in entries {
         path.push(key.to_string());
         match value {
@@ -111,36 +120,53 @@ fn number_leaves(
     }
 }
 
+/// A column's values as cells, a zero as the integer 0 if `zero_as_int`.
+fn cells(c: &Column, zero_as_int: bool) -> Result<Vec<Cell>> {
+    Ok(match c.dtype() {
+        DataType::Int64 => c.i64()?.iter().map(|v| v.map_or(Cell::Null, Cell::Int)).collect(),
+        DataType::Float64 => c
+            .f64()?
+            .iter()
+            .map(|v| match v {
+                Some(v) if zero_as_int && v == 0.0 => Cell::Int(0),
+                Some(v) => Cell::Float(v),
+                None => Cell::Null,
+            })
+            .collect(),
+        DataType::Boolean => c.bool()?.iter().map(|v| v.map_or(Cell::Null, Cell::Bool)).collect(),
+        DataType::Null => vec![Cell::Null; c.len()],
+        other => bail!("column {} has unexpected type {other}", c.name()),
+    })
+}
+
 impl Rows {
     /// The rows of the engine's frame; the indicators' blocks are shared
     /// through `layouts`.
     pub fn new(df: &DataFrame, options: &IndicatorOptions, layouts: &Layouts) -> Result<Rows> {
         let users = df.column("user")?.u32()?.into_no_null_iter().collect();
         let has_home = df.column("has_home")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-        let mut columns = Vec::with_capacity(df.width());
-        let mut paths = Vec::with_capacity(df.width());
-        for c in df.columns().iter().skip(2) {
-            paths.push(c.name().split("__").map(str::to_string).collect::<Vec<String>>());
-            let data = match c.dtype() {
-                DataType::Int64 => Data::Int(c.i64()?.iter().collect()),
-                DataType::Float64 => Data::Float(c.f64()?.iter().collect()),
-                DataType::Boolean => Data::Bool(c.bool()?.iter().collect()),
-                DataType::Null => Data::Float(vec![None; df.height()]),
-                other => bail!("column {} has unexpected type {other}", c.name()),
-            };
-            columns.push(data);
-        }
+        let indicators = &df.columns()[2..];
+        let paths: Vec<Vec<String>> =
+            indicators.iter().map(|c| c.name().split("__").map(str::to_string).collect()).collect();
+
         // The reference's kurtosis of a spread-less distribution is the
         // integer 0 when nothing is grouped.
         let kurtosis_as_int = options.groupby == GroupBy::None;
-        let zero_as_int =
-            paths.iter().map(|p| kurtosis_as_int && p.last().is_some_and(|k| k == "kurtosis")).collect();
+        let columns = indicators
+            .iter()
+            .zip(&paths)
+            .map(|(c, path)| {
+                let zero_as_int = kurtosis_as_int && path.last().is_some_and(|k| k == "kurtosis");
+                cells(c, zero_as_int)
+            })
+            .collect::<Result<_>>()?;
+
         // Nesting the keys once per chunk, rather than once per user, keeps
         // the per-user cost to one indexed write per value.
         let full = Template::new(&paths, |_| true, layouts);
         let without_recharges = Template::new(&paths, |p| !is_recharge_key(&p[0]), layouts);
 
-        Ok(Rows { users, has_home, columns, zero_as_int, full, without_recharges })
+        Ok(Rows { users, has_home, columns, full, without_recharges })
     }
 
     /// The user index of each row.
@@ -148,32 +174,54 @@ impl Rows {
         &self.users
     }
 
-    /// The result tree of the user at `row`.
-    pub fn tree(
+    /// The result trees of the users at `rows`, whose name, loading facts
+    /// and extras `user` gives by row.
+    ///
+    /// A row's values are spread over a thousand columns, a cache miss
+    /// each when read alone; neighbouring rows share the cache lines, so a
+    /// few rows are best read together, column by column.
+    pub fn trees<'a>(
+        &self,
+        rows: Range<usize>,
+        facts: &RunFacts,
+        user: impl Fn(usize) -> (&'a str, &'a UserMeta, &'a UserExtras),
+    ) -> Vec<UserTree> {
+        let mut trees = Vec::with_capacity(rows.len());
+        let mut templates = Vec::with_capacity(rows.len());
+        for row in rows.clone() {
+            let (name, meta, extras) = user(row);
+            let template = if extras.recharges > 0 { &self.full } else { &self.without_recharges };
+            trees.push(self.tree_without_indicators(row, name, meta, extras, facts, template));
+            templates.push(template);
+        }
+
+        for (column, cells) in self.columns.iter().enumerate() {
+            for ((tree, template), cell) in trees.iter_mut().zip(&templates).zip(&cells[rows.clone()]) {
+                if let Some(leaf) = template.leaves[column] {
+                    tree.values[leaf] = cell.value();
+                }
+            }
+        }
+        trees
+    }
+
+    /// The result tree of the user at `row`, the indicators' values left
+    /// null.
+    fn tree_without_indicators(
         &self,
         row: usize,
         name: &str,
         meta: &UserMeta,
         extras: &UserExtras,
         facts: &RunFacts,
+        template: &Template,
     ) -> UserTree {
         let mut root = Value::map();
         root.push("name", Value::Str(name.to_string()));
         root.push("reporting", reporting(meta, extras, self.has_home[row], facts));
         // The indicators come next, before every entry pushed below.
         let at = 2;
-
-        let template = if extras.recharges > 0 { &self.full } else { &self.without_recharges };
-        let mut values = vec![Value::Null; template.block.leaves()];
-        for ((data, &zero_as_int), leaf) in self.columns.iter().zip(&self.zero_as_int).zip(&template.leaves) {
-            let Some(leaf) = *leaf else { continue };
-            values[leaf] = match data {
-                Data::Int(v) => v[row].map_or(Value::Null, Value::Int),
-                Data::Float(v) if zero_as_int && v[row] == Some(0.0) => Value::Int(0),
-                Data::Float(v) => Value::opt_f64(v[row]),
-                Data::Bool(v) => v[row].map_or(Value::Null, Value::Bool),
-            };
-        }
+        let values = vec![Value::Null; template.block.leaves()];
 
         // Not grouped nor split: one number per user, after the grouped ones.
         if extras.recharges > 0 {
@@ -234,4 +282,104 @@ fn reporting(meta: &UserMeta, extras: &UserExtras, has_home: bool, facts: &RunFa
     }
     r.push("ignored_records", ignored);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::options::Stats;
+    use crate::value::test_trees::map;
+
+    fn facts(groupby: GroupBy) -> RunFacts {
+        RunFacts {
+            antennas_path: None,
+            number_of_antennas: 0,
+            attributes_path: None,
+            recharges_path: None,
+            options: IndicatorOptions {
+                groupby,
+                split_week: false,
+                split_day: false,
+                stats: Stats::Extended,
+            },
+        }
+    }
+
+    /// Three users' rows, read together, give each user's own values in
+    /// the nesting of the column names; recharge columns only for users
+    /// with recharges, a zero kurtosis as the integer 0 when nothing is
+    /// grouped.
+    #[test]
+    fn trees_nest_each_rows_values() {
+        let df = df!(
+            "user" => [2u32, 0, 1],
+            "has_home" => [true, false, true],
+            "calls__allweek__mean" => [Some(1.5), None, Some(-0.0)],
+            "calls__allweek__kurtosis" => [0.0, 2.5, 0.0],
+            "texts" => [Some(3i64), Some(4), None],
+            "amount_recharges__mean" => [Some(10.0), None, None],
+            "calls__allweek__active" => [Some(true), None, Some(false)],
+        )
+        .unwrap();
+        let facts = facts(GroupBy::None);
+        let layouts = Layouts::default();
+        let rows = Rows::new(&df, &facts.options, &layouts).unwrap();
+        assert_eq!(rows.users(), [2, 0, 1]);
+
+        let meta = UserMeta::default();
+        let with_recharges = UserExtras { recharges: 2, average_balance: Some(7.0), ..Default::default() };
+        let without = UserExtras::default();
+        let names = ["u0", "u1", "u2"];
+        let user = |row: usize| (names[row], &meta, if row == 0 { &with_recharges } else { &without });
+        let trees = rows.trees(0..3, &facts, user);
+
+        let indicators = |tree: &UserTree| {
+            let Value::Map(entries) = tree.to_value() else { panic!("a map") };
+            let keys: Vec<String> = entries.iter().map(|(k, _)| k.to_string()).collect();
+            assert_eq!(keys[..2], ["name", "reporting"]);
+            Value::Map(entries[2..].to_vec())
+        };
+        let calls = |mean: Value, kurtosis: Value, active: Value| {
+            (
+                "calls",
+                map(vec![("allweek", map(vec![("mean", mean), ("kurtosis", kurtosis), ("active", active)]))]),
+            )
+        };
+        assert_eq!(
+            indicators(&trees[0]),
+            map(vec![
+                calls(Value::Float(1.5), Value::Int(0), Value::Bool(true)),
+                ("texts", Value::Int(3)),
+                ("amount_recharges", map(vec![("mean", Value::Float(10.0))])),
+                (AVERAGE_BALANCE, Value::Float(7.0)),
+            ])
+        );
+        assert_eq!(
+            indicators(&trees[1]),
+            map(vec![calls(Value::Null, Value::Float(2.5), Value::Null), ("texts", Value::Int(4))])
+        );
+        assert_eq!(
+            indicators(&trees[2]),
+            map(vec![calls(Value::Float(-0.0), Value::Int(0), Value::Bool(false)), ("texts", Value::Null)])
+        );
+
+        // A row read alone is the same tree, and its block is shared.
+        let alone = rows.trees(2..3, &facts, user);
+        assert_eq!(alone[0].to_value(), trees[2].to_value());
+        assert!(Arc::ptr_eq(&alone[0].block, &trees[1].block));
+        assert!(!Arc::ptr_eq(&trees[0].block, &trees[1].block));
+    }
+
+    /// Grouped results keep a zero kurtosis a float.
+    #[test]
+    fn grouped_kurtosis_stays_a_float() {
+        let df = df!("user" => [0u32], "has_home" => [false], "calls__kurtosis" => [0.0]).unwrap();
+        let facts = facts(GroupBy::Week);
+        let rows = Rows::new(&df, &facts.options, &Layouts::default()).unwrap();
+        let meta = UserMeta::default();
+        let extras = UserExtras::default();
+        let trees = rows.trees(0..1, &facts, |_| ("u", &meta, &extras));
+        assert_eq!(trees[0].values, [Value::Float(0.0)]);
+    }
 }
