@@ -226,13 +226,7 @@ pub fn push_i64(out: &mut String, n: i64) {
 
 /// Appends bytes known to be ASCII digits or signs.
 fn push_ascii(out: &mut String, bytes: &[u8]) {
-    // A few bytes: pushing them one by one costs less than validating
-    // them as UTF-8.
-    out.reserve(bytes.len());
-    for &b in bytes {
-        debug_assert!(b.is_ascii());
-        out.push(char::from(b));
-    }
+    out.push_str(std::str::from_utf8(bytes).expect("ASCII digits"));
 }
 
 /// Significant decimal digits `d.ddd` (no trailing zeros) and the decimal

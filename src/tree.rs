@@ -77,11 +77,10 @@ pub struct Rows {
     without_recharges: Template,
 }
 
-/// Nested keys, and for each column the position of its leaf among the
-/// block's leaves in tree order (None for a column the template leaves out).
+/// Nested keys, and the column of each of the block's leaves in tree order.
 struct Template {
     block: Arc<Block>,
-    leaves: Vec<Option<usize>>,
+    columns: Vec<usize>,
 }
 
 impl Template {
@@ -100,8 +99,11 @@ impl Template {
         // Nesting interleaves the columns: number the leaves in tree order.
         let mut order = HashMap::new();
         number_leaves(&entries, &mut Vec::new(), &mut order);
-        let leaves = paths.iter().map(|path| keep(path).then(|| order[path.as_slice()])).collect();
-        Template { block: layouts.block(entries), leaves }
+        let mut columns = vec![0; order.len()];
+        for (column, path) in paths.iter().enumerate().filter(|(_, p)| keep(p)) {
+            columns[order[path.as_slice()]] = column;
+        }
+        Template { block: layouts.block(entries), columns }
     }
 }
 
@@ -179,7 +181,8 @@ impl Rows {
     ///
     /// A row's values are spread over a thousand columns, a cache miss
     /// each when read alone; neighbouring rows share the cache lines, so a
-    /// few rows are best read together, column by column.
+    /// few rows are best read together, column by column, each row's
+    /// values written in order.
     pub fn trees<'a>(
         &self,
         rows: Range<usize>,
@@ -195,18 +198,24 @@ impl Rows {
             templates.push(template);
         }
 
-        for (column, cells) in self.columns.iter().enumerate() {
-            for ((tree, template), cell) in trees.iter_mut().zip(&templates).zip(&cells[rows.clone()]) {
-                if let Some(leaf) = template.leaves[column] {
-                    tree.values[leaf] = cell.value();
+        for template in [&self.full, &self.without_recharges] {
+            let members: Vec<usize> =
+                (0..trees.len()).filter(|&i| std::ptr::eq(templates[i], template)).collect();
+            if members.is_empty() {
+                continue;
+            }
+            for &column in &template.columns {
+                let cells = &self.columns[column][rows.clone()];
+                for &i in &members {
+                    trees[i].values.push(cells[i].value());
                 }
             }
         }
         trees
     }
 
-    /// The result tree of the user at `row`, the indicators' values left
-    /// null.
+    /// The result tree of the user at `row`, without the indicators'
+    /// values, which go in the room left for them.
     fn tree_without_indicators(
         &self,
         row: usize,
@@ -221,7 +230,7 @@ impl Rows {
         root.push("reporting", reporting(meta, extras, self.has_home[row], facts));
         // The indicators come next, before every entry pushed below.
         let at = 2;
-        let values = vec![Value::Null; template.block.leaves()];
+        let values = Vec::with_capacity(template.block.leaves());
 
         // Not grouped nor split: one number per user, after the grouped ones.
         if extras.recharges > 0 {
