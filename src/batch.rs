@@ -288,7 +288,7 @@ fn load_user_files(
 
 /// Users whose result trees are read from the indicator columns together
 /// (see `Rows::trees`): their values fit in a core's cache.
-const ROWS_AT_ONCE: usize = 64;
+const ROWS_AT_ONCE: usize = 16;
 
 /// Loads, computes and writes one chunk of users.
 fn process_chunk(
