@@ -368,8 +368,8 @@ fn process_chunk(
         .par_chunks(ROWS_AT_ONCE)
         .enumerate()
         // Each worker renders its users' files into one reused buffer.
-        .map_init(String::new, |text, (block, users)| {
-            let first = block * ROWS_AT_ONCE;
+        .map_init(String::new, |text, (group, users)| {
+            let first = group * ROWS_AT_ONCE;
             let user = |row: usize| {
                 let (i, meta, extras) = &members[rows.users()[row] as usize];
                 (chunk[*i].id.as_str(), meta, extras)

@@ -66,7 +66,8 @@ pub struct Block {
 }
 
 impl Block {
-    /// The block of `entries`; their leaves' values are not kept.
+    /// The block of `entries`, whose leaves (values that are not maps) only
+    /// mark where each user's values go.
     pub fn new(entries: Vec<(Key, Value)>) -> Block {
         fn count(entries: &[(Key, Value)]) -> usize {
             entries
@@ -81,12 +82,7 @@ impl Block {
         Block { entries, leaves }
     }
 
-    /// The entries, leaves as given to [`Block::new`].
-    pub fn entries(&self) -> &[(Key, Value)] {
-        &self.entries
-    }
-
-    /// How many leaves (values that are not maps) the entries hold.
+    /// How many leaves the entries hold.
     pub fn leaves(&self) -> usize {
         self.leaves
     }
