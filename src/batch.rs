@@ -26,7 +26,7 @@ use crate::queries::{self, recharges::average_balance, Indicator};
 use crate::recharges::{chunk_frame, load_recharges, Recharge};
 use crate::summary::{self, ShardRow};
 use crate::tree::{Rows, RunFacts, UserExtras};
-use crate::value::Value;
+use crate::value::UserTree;
 use crate::workers;
 
 /// Which per-user files a run writes.
@@ -288,6 +288,10 @@ fn load_user_files(
     Ok(LoadedUser { records, extras, recharges })
 }
 
+/// Users whose result trees are read from the indicator columns together
+/// (see `Rows::trees`): their values fit in a core's cache.
+const ROWS_AT_ONCE: usize = 16;
+
 /// Loads, computes and writes one chunk of users.
 fn process_chunk(
     chunk: &[UserFile],
@@ -359,7 +363,7 @@ fn process_chunk(
     let t1 = Instant::now();
     let indicators = engine::compute(&tables, recharges, registry, &plan.options)?;
     let t2 = Instant::now();
-    let rows = Rows::new(&indicators, &plan.options)?;
+    let rows = Rows::new(&indicators, &plan.options, layouts)?;
     if let Some(net) = network.as_mut() {
         // An ego's table also serves assortativity, and its full table the
         // egos it is a neighbour of.
@@ -373,27 +377,39 @@ fn process_chunk(
     let network = network.as_deref();
     let t3 = Instant::now();
 
-    let written: Vec<(usize, UserResult)> = rows
+    let written: Vec<Vec<(usize, UserResult)>> = rows
         .users()
-        .par_iter()
+        .par_chunks(ROWS_AT_ONCE)
         .enumerate()
         // Each worker renders its users' files into one reused buffer.
-        .map_init(String::new, |text, (row, &user)| {
-            let (i, meta, extras) = &members[user as usize];
-            let id = &chunk[*i].id;
-            let mut tree = rows.tree(row, id, meta, extras, facts);
-            if let (Some(net), Some(ego)) = (network, &egos[*i]) {
-                net.annotate(&mut tree, ego);
-            }
-            let flat = layouts.flatten(&tree);
-            let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
-                Ok(()) => UserResult::Done { records: meta.records, flat },
-                Err(e) => UserResult::Failed(format!("{e:#}")),
+        .map_init(String::new, |text, (group, users)| {
+            let first = group * ROWS_AT_ONCE;
+            let user = |row: usize| {
+                let (i, meta, extras) = &members[rows.users()[row] as usize];
+                (chunk[*i].id.as_str(), meta, extras)
             };
-            (*i, result)
+            let trees = rows.trees(first..first + users.len(), facts, user);
+            trees
+                .into_iter()
+                .zip(users)
+                .map(|(mut tree, &user)| {
+                    let (i, meta, _) = &members[user as usize];
+                    let id = &chunk[*i].id;
+                    if let (Some(net), Some(ego)) = (network, &egos[*i]) {
+                        // Network entries go after the indicators (see `UserTree::at`).
+                        net.annotate(&mut tree.root, ego);
+                    }
+                    let flat = layouts.flatten_user(&tree);
+                    let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
+                        Ok(()) => UserResult::Done { records: meta.records, flat },
+                        Err(e) => UserResult::Failed(format!("{e:#}")),
+                    };
+                    (*i, result)
+                })
+                .collect()
         })
         .collect();
-    for (i, result) in written {
+    for (i, result) in written.into_iter().flatten() {
         results[i] = result;
     }
     if plan.verbose {
@@ -413,7 +429,7 @@ fn process_chunk(
 fn write_user(
     dir: &Path,
     id: &str,
-    tree: &Value,
+    tree: &UserTree,
     flat: &Flat,
     formats: Formats,
     text: &mut String,
@@ -425,7 +441,7 @@ fn write_user(
     }
     if formats.json {
         text.clear();
-        output::json::push_flat_user_json(text, id, tree, flat);
+        output::json::push_flat_user_json(text, id, flat, || tree.to_value());
         write_atomic(&dir.join(format!("{id}_results.json")), |w| w.write_all(text.as_bytes()))?;
     }
     Ok(())

@@ -33,26 +33,111 @@ pub fn push_float_repr(out: &mut String, x: f64) {
     // Integers below 2^53 are exact and their shortest digits are all of
     // theirs: the common case (counts, whole seconds) needs no digit search.
     let magnitude = x.abs();
-    if magnitude.fract() == 0.0 && magnitude < 9_007_199_254_740_992.0 {
-        push_u64(out, magnitude as u64);
+    // (Conversions go through i64, a single instruction where u64's are not.)
+    if magnitude < TWO_POW_53 && (magnitude as i64) as f64 == magnitude {
+        push_u64(out, magnitude as i64 as u64);
         out.push_str(".0");
+        return;
+    }
+
+    // Nor do short decimals such as 0.125 or 3.75 (means of counts).
+    if let Some(n) = short_decimal(magnitude) {
+        push_scaled(out, n, SHORT_DECIMALS);
         return;
     }
 
     let mut ryu = ryu::Buffer::new();
     let text = ryu.format_finite(magnitude);
     // Ryū writes plain notation ("0.000123", "1234.5") for decimal
-    // exponents -5 to 15 and Python for -4 to 15: its plain text is
-    // Python's but at exponent -5 ("0.0000123"). Its exponent notation
-    // ("1.5e-7", "1e16") differs from Python's and is rebuilt below.
-    if !text.contains('e') && !text.starts_with("0.0000") {
+    // exponents -5 to 15 and Python for -4 to 15, so between 1e-4 and 1e16
+    // (both doubles exactly at a power of ten, so no shorter text crosses
+    // them) its text is Python's. Elsewhere its notation ("0.0000123",
+    // "1.5e-7", "1e16") differs from Python's and is rebuilt below.
+    if (1e-4..1e16).contains(&magnitude) {
         out.push_str(text);
         return;
     }
 
     let decimal = split_ryu(text.as_bytes());
-    let digits = decimal.digits();
-    let exponent = decimal.exponent;
+    push_python_layout(out, decimal.digits(), decimal.exponent);
+}
+
+/// 2^53: every double of at least this magnitude is an integer, and every
+/// integer below it is a double.
+const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
+
+/// How many decimals [`short_decimal`] looks for: the CSV's precision,
+/// so that a value its rounding leaves alone also takes the short path.
+const SHORT_DECIMALS: u32 = 5;
+
+/// Integers below this have at most 15 digits, and every decimal of at
+/// most 15 significant digits is the shortest text of the double nearest
+/// it: two such decimals are never nearest to one double (`DBL_DIG`).
+const FIFTEEN_DIGITS: u64 = 1_000_000_000_000_000;
+
+/// `n` such that the finite, non-negative `magnitude` is the double nearest
+/// `n / 10^SHORT_DECIMALS`, with `n` of at most 15 digits: then that
+/// decimal is Python's repr of `magnitude`. None for other values.
+fn short_decimal(magnitude: f64) -> Option<u64> {
+    let scale = EXACT_POWERS_OF_TEN[SHORT_DECIMALS as usize];
+    let scaled = magnitude * scale;
+    if !(scaled < FIFTEEN_DIGITS as f64) {
+        return None;
+    }
+    let n = scaled as i64;
+    // `n / scale` is correctly rounded (both are exact doubles): it is the
+    // double nearest the decimal, which must be `magnitude` itself.
+    (n as f64 == scaled && n as f64 / scale == magnitude).then_some(n as u64)
+}
+
+/// Appends Python's repr of the double nearest `n / 10^decimals`, for `n`
+/// of at most 15 digits (see [`FIFTEEN_DIGITS`]): the decimal itself,
+/// trailing zeros dropped, laid out as Python lays out that double.
+///
+/// Inlined so that the callers' constant `decimals` turns its divisions
+/// into multiplications.
+#[inline]
+fn push_scaled(out: &mut String, n: u64, decimals: u32) {
+    debug_assert!(n < FIFTEEN_DIGITS);
+    // Python's plain notation starts at 1e-4: there the text is the
+    // integer part, a point and the decimals, zero-padded, trailing zeros
+    // but one dropped, written in one piece.
+    if n == 0 {
+        out.push_str("0.0");
+        return;
+    }
+    let scale = match 10u64.checked_pow(decimals) {
+        Some(scale) if n.saturating_mul(10_000) >= scale => scale,
+        _ => return push_scaled_exponent(out, n, decimals),
+    };
+    let mut text = [b'0'; 42];
+    let integer = u64_digits_into(&mut text[..20], n / scale);
+    text[20] = b'.';
+    let fraction = &mut text[21..21 + decimals as usize];
+    let mut rest = n % scale;
+    for digit in fraction.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let last = fraction.iter().rposition(|&d| d != b'0').unwrap_or(0);
+    push_ascii(out, &text[20 - integer..22 + last]);
+}
+
+/// [`push_scaled`] below 1e-4, in exponent notation.
+#[cold]
+fn push_scaled_exponent(out: &mut String, n: u64, decimals: u32) {
+    let mut buf = [0u8; 20];
+    let digits = u64_digits(&mut buf, n);
+    let significant = digits.iter().rposition(|&d| d != b'0').map_or(1, |last| last + 1);
+    let exponent = digits.len() as i32 - 1 - decimals as i32;
+    push_python_layout(out, &digits[..significant], exponent);
+}
+
+/// Lays out significant `digits` (`d.ddd`, no trailing zeros) times
+/// `10^exponent` the way CPython's `float_repr` does: plain notation for
+/// decimal exponents in `-4..16`, exponent notation with a signed, at
+/// least two-digit exponent otherwise.
+fn push_python_layout(out: &mut String, digits: &[u8], exponent: i32) {
     if !(-4..16).contains(&exponent) {
         push_ascii(out, &digits[..1]);
         if digits.len() > 1 {
@@ -84,9 +169,41 @@ pub fn push_float_repr(out: &mut String, x: f64) {
     }
 }
 
+/// Appends Python's `repr(round(x, digits))`, the text of a CSV cell.
+///
+/// Where the rounded value has at most 15 significant digits, its text is
+/// those digits (see [`FIFTEEN_DIGITS`]), written from the rounded integer
+/// without a digit search; elsewhere it is [`push_float_repr`] of
+/// [`round_digits`].
+#[inline]
+pub fn push_rounded_repr(out: &mut String, x: f64, digits: i32) {
+    let rounded = match (x != 0.0).then(|| round_scaled(x, digits)).flatten() {
+        Some((_, rounded)) if rounded.abs() < FIFTEEN_DIGITS as f64 => rounded,
+        _ => return push_float_repr(out, round_digits(x, digits)),
+    };
+    // A value that rounds to zero keeps its sign, as in Python.
+    if rounded.is_sign_negative() {
+        out.push('-');
+    }
+    push_scaled(out, rounded.abs() as i64 as u64, digits as u32);
+}
+
 /// Appends the decimal digits of `n`.
-pub fn push_u64(out: &mut String, mut n: u64) {
+pub fn push_u64(out: &mut String, n: u64) {
     let mut buf = [0u8; 20];
+    push_ascii(out, u64_digits(&mut buf, n));
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+fn u64_digits(buf: &mut [u8; 20], n: u64) -> &[u8] {
+    let len = u64_digits_into(buf, n);
+    &buf[buf.len() - len..]
+}
+
+/// Writes the decimal digits of `n` at the end of `buf`, which must have
+/// room for them, and returns how many there are; the bytes before them
+/// are left as they were.
+fn u64_digits_into(buf: &mut [u8], mut n: u64) -> usize {
     let mut at = buf.len();
     loop {
         at -= 1;
@@ -96,7 +213,7 @@ pub fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    push_ascii(out, &buf[at..]);
+    buf.len() - at
 }
 
 /// Appends `n` as Python's `str(int)` writes it.
@@ -192,11 +309,14 @@ pub fn round_digits(x: f64, digits: i32) -> f64 {
     if digits >= 0 {
         // Every double from 2^52 up is an integer, and an integer is
         // already rounded.
-        if x.abs() >= 4_503_599_627_370_496.0 || x.fract() == 0.0 {
+        if x.abs() >= TWO_POW_52 || (x as i64) as f64 == x {
             return x;
         }
-        if let Some(rounded) = round_digits_exact(x, digits) {
-            return rounded;
+        if let Some((scale, rounded)) = round_scaled(x, digits) {
+            // `rounded` and `scale` are exact doubles, so the quotient is
+            // correctly rounded: the very double the decimal text of
+            // R * 10^-digits reads back as.
+            return rounded / scale;
         }
         // Rust's fixed-precision formatting is exact and rounds ties to even,
         // which is exactly Python's rule.
@@ -207,40 +327,54 @@ pub fn round_digits(x: f64, digits: i32) -> f64 {
     round_to_power_of_ten(x, digits.unsigned_abs() as usize)
 }
 
+/// 2^52: from here up every double is an integer, and below it every
+/// half-integer is a double.
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+
 /// Powers of ten that are exact doubles: 10^0 to 10^22.
 const EXACT_POWERS_OF_TEN: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
     1e19, 1e20, 1e21, 1e22,
 ];
 
-/// `round(x, digits)` for a finite, non-zero `x` without text, where the
-/// scaled value stays below 2^52; `None` elsewhere.
+/// `10^digits` and R, the exact value t = x * 10^digits rounded half to
+/// even to an integer (as a double, with x's sign even when zero), for a
+/// finite `x` where the scaled value stays below 2^52; `None` elsewhere.
 ///
-/// Python rounds the exact value t = x * 10^digits half to even, to an
-/// integer R, and reads back the decimal text of R * 10^-digits. `p`, the
-/// double nearest t, and `error = t - p` (exact, by a fused multiply-add)
-/// give R: below 2^52 every half-integer is a double, so t lies on the
-/// same side of a half-integer as p unless p is that half-integer, where
-/// the sign of the error decides and only a zero error is a true tie. R
-/// and 10^digits are exact doubles, so R / 10^digits is the correctly
-/// rounded quotient, the very double the decimal text reads back as.
-fn round_digits_exact(x: f64, digits: i32) -> Option<f64> {
+/// Python's `round(x, digits)` is R * 10^-digits. `p`, the double nearest
+/// t, and `error = t - p` (exact, by a fused multiply-add) give R: below
+/// 2^52 every half-integer is a double, so t lies on the same side of a
+/// half-integer as p unless p is that half-integer, where the sign of the
+/// error decides and only a zero error is a true tie.
+fn round_scaled(x: f64, digits: i32) -> Option<(f64, f64)> {
     let scale = *EXACT_POWERS_OF_TEN.get(usize::try_from(digits).ok()?)?;
     let p = x * scale;
-    // An infinite product (x near the largest doubles) also stops here.
-    if p.abs() >= 4_503_599_627_370_496.0 {
+    // An infinite or NaN product (x near the largest doubles, or not
+    // finite) also stops here.
+    if !(p.abs() < TWO_POW_52) {
         return None;
     }
-    let error = x.mul_add(scale, -p);
-    let is_half = (p - p.trunc()).abs() == 0.5;
-    let rounded = if is_half && error > 0.0 {
-        p.ceil()
-    } else if is_half && error < 0.0 {
-        p.floor()
+
+    // Adding and taking away 2^52 rounds a smaller magnitude to an integer,
+    // ties to even, in the default rounding mode: branch-free, and inline
+    // where `round_ties_even` is a library call (x86-64 without SSE4.1).
+    let magnitude = p.abs();
+    let nearest = (magnitude + TWO_POW_52) - TWO_POW_52;
+    let rounded = if (magnitude - nearest).abs() != 0.5 {
+        nearest.copysign(p)
     } else {
-        p.round_ties_even()
+        // Rare, so the fused multiply-add (a library call without FMA
+        // instructions) is only paid here.
+        let error = x.mul_add(scale, -p);
+        if error > 0.0 {
+            p.ceil()
+        } else if error < 0.0 {
+            p.floor()
+        } else {
+            p.round_ties_even()
+        }
     };
-    Some(rounded / scale)
+    Some((scale, rounded))
 }
 
 /// Rounds `x` to a multiple of `10^zeros`, ties to even, from its exact
@@ -627,6 +761,12 @@ mod tests {
             let p = 2f64.powi(k);
             values.extend([p, p.next_up(), p.next_down(), p * 3.0]);
         }
+        // Decimals of up to 8 places, some short enough for the fast path.
+        for _ in 0..50_000 {
+            let n = bits.next() >> (bits.next() % 64);
+            let x = n as f64 / 10f64.powi((bits.next() % 9) as i32);
+            values.extend([x, x.next_up(), -x]);
+        }
         for _ in 0..20_000 {
             let n = (bits.next() >> (bits.next() % 64)) as i64;
             values.extend([n as f64, n as f64 / 2.0, n as f64 / 1024.0, -(n as f64) + 0.125]);
@@ -674,6 +814,87 @@ mod tests {
                 let want = oracle::round_digits(*x, digits as usize);
                 assert_eq!(got.to_bits(), want.to_bits(), "round({x:e}, {digits}): {got:e} vs {want:e}");
             }
+        }
+    }
+
+    /// Each expected string is Python 3.11's `repr(round(x, 5))`, the CSV
+    /// cell of `x`.
+    #[test]
+    fn rounded_repr_matches_python() {
+        let cases: [(f64, &str); 22] = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (-1e-06, "-0.0"),
+            (4e-06, "0.0"),
+            (6e-06, "1e-05"),
+            (2.5e-05, "3e-05"),
+            (0.000125, "0.00013"),
+            (0.00012, "0.00012"),
+            (2.675, "2.675"),
+            (2.0000049999, "2.0"),
+            (1.0 / 3.0, "0.33333"),
+            (-2.0 / 3.0, "-0.66667"),
+            (6.125, "6.125"),
+            (3.0, "3.0"),
+            (123456789.123456, "123456789.12346"),
+            (9999999999.999996, "10000000000.0"),
+            (12345678901.234567, "12345678901.23457"),
+            (1.2345678e16, "1.2345678e+16"),
+            (1e22, "1e+22"),
+            (f64::NAN, "nan"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for (x, expected) in cases {
+            let mut out = String::new();
+            push_rounded_repr(&mut out, x, 5);
+            assert_eq!(out, expected, "repr(round({x:e}, 5))");
+        }
+    }
+
+    /// The CSV's one-step rounding and text agree with rounding, then
+    /// writing the rounded double, on every value and precision.
+    #[test]
+    fn rounded_repr_agrees_with_round_then_repr() {
+        let mut values = varied_values();
+        // Short decimals and the doubles around them, where the text is
+        // written from the rounded integer.
+        let mut bits = Bits(11);
+        for _ in 0..100_000 {
+            let decimals = (bits.next() % 9) as i32;
+            let n = (bits.next() >> (bits.next() % 64)) as f64;
+            let x = n / 10f64.powi(decimals);
+            values.extend([x, x.next_up(), x.next_down(), -x]);
+        }
+        let mut got = String::new();
+        let mut want = String::new();
+        for (i, &x) in values.iter().enumerate() {
+            for digits in [5, (i % 25) as i32, -((i % 4) as i32)] {
+                got.clear();
+                want.clear();
+                push_rounded_repr(&mut got, x, digits);
+                push_float_repr(&mut want, round_digits(x, digits));
+                assert_eq!(got, want, "repr(round({x:e}, {digits})) ({:#x})", x.to_bits());
+            }
+        }
+    }
+
+    /// Short decimals are written from their scaled integer; the text must
+    /// be the one Python's digit search finds.
+    #[test]
+    fn short_decimals_match_python() {
+        for (x, expected) in [
+            (0.5, "0.5"),
+            (6.125, "6.125"),
+            (-1.75, "-1.75"),
+            (0.00012, "0.00012"),
+            (1e-05, "1e-05"),
+            (3e-05, "3e-05"),
+            (0.30001, "0.30001"),
+            (9999999999.99999, "9999999999.99999"),
+            (123.45, "123.45"),
+        ] {
+            assert_eq!(float_repr(x), expected, "repr of {x:e}");
         }
     }
 

@@ -1,5 +1,13 @@
 //! Turns the engine's columns and a user's loading facts into the nested
 //! result tree that bandicoot's `utils.all` returns, key for key.
+//!
+//! The indicators, nearly all of a tree, share their nesting between users:
+//! it is built once per chunk as a [`Block`], and each user's tree holds
+//! only the indicators' values (a [`UserTree`]).
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -8,8 +16,9 @@ use crate::attributes::Attributes;
 use crate::calendar::format_datetime;
 use crate::load::{UserMeta, IGNORED_FIELDS};
 use crate::options::{GroupBy, IndicatorOptions};
+use crate::output::flat::Layouts;
 use crate::queries::recharges::{is_recharge_key, AVERAGE_BALANCE};
-use crate::value::Value;
+use crate::value::{Block, Key, UserTree, Value};
 
 /// The name and version this tool reports where bandicoot reports its own.
 pub const VERSION: &str = concat!("bandicoot-rs ", env!("CARGO_PKG_VERSION"));
@@ -34,21 +43,33 @@ pub struct UserExtras {
     pub average_balance: Option<f64>,
 }
 
-/// One engine column, typed for row access.
-enum Data {
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
+/// One value of the engine's output: a [`Value`] leaf, in half the room.
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Cell {
+    fn value(self) -> Value {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Int(i) => Value::Int(i),
+            Cell::Float(f) => Value::Float(f),
+            Cell::Bool(b) => Value::Bool(b),
+        }
+    }
 }
 
 /// The engine's output, ready to be read user by user.
 pub struct Rows {
     users: Vec<u32>,
     has_home: Vec<bool>,
-    columns: Vec<(Vec<String>, Data)>,
-    kurtosis_as_int: bool,
-    /// The indicator keys, nested, with null leaves: each user's tree
-    /// starts as a copy of it, and where each column's leaf sits in it.
+    /// The indicator columns.
+    columns: Vec<Vec<Cell>>,
+    /// The indicator keys, nested, and the leaf of each column in them.
     /// The full one is for users with recharges.
     full: Template,
     /// The same without the recharge family, which users without
@@ -56,15 +77,14 @@ pub struct Rows {
     without_recharges: Template,
 }
 
-/// Nested keys with null leaves, and the index path of each column's leaf
-/// (None for a column the template leaves out).
+/// Nested keys, and the column of each of the block's leaves in tree order.
 struct Template {
-    tree: Value,
-    leaves: Vec<Option<Vec<usize>>>,
+    block: Arc<Block>,
+    columns: Vec<usize>,
 }
 
 impl Template {
-    fn new(paths: &[&[String]], keep: impl Fn(&[String]) -> bool) -> Template {
+    fn new(paths: &[Vec<String>], keep: impl Fn(&[String]) -> bool, layouts: &Layouts) -> Template {
         let mut tree = Value::map();
         for path in paths.iter().filter(|p| keep(p)) {
             let (leaf, parents) = path.split_last().expect("column names are not empty");
@@ -74,44 +94,81 @@ impl Template {
             }
             node.push(leaf.clone(), Value::Null);
         }
-        let leaves = paths
-            .iter()
-            .map(|path| keep(path).then(|| tree.index_path(path).expect("a key just added")))
-            .collect();
-        Template { tree, leaves }
+        let Value::Map(entries) = tree else { unreachable!("the template is a map") };
+
+        // Nesting interleaves the columns: number the leaves in tree order.
+        let mut order = HashMap::new();
+        number_leaves(&entries, &mut Vec::new(), &mut order);
+        let mut columns = vec![0; order.len()];
+        for (column, path) in paths.iter().enumerate().filter(|(_, p)| keep(p)) {
+            columns[order[path.as_slice()]] = column;
+        }
+        Template { block: layouts.block(entries), columns }
     }
 }
 
+/// Numbers the leaves under `entries`, reached by `path`, in tree order.
+fn number_leaves(entries: &[(Key, Value)], path: &mut Vec<String>, order: &mut HashMap<Vec<String>, usize>) {
+    for (key, value) in entries {
+        path.push(key.to_string());
+        match value {
+            Value::Map(children) => number_leaves(children, path, order),
+            _ => {
+                let next = order.len();
+                order.insert(path.clone(), next);
+            }
+        }
+        path.pop();
+    }
+}
+
+/// A column's values as cells, a zero as the integer 0 if `zero_as_int`.
+fn cells(c: &Column, zero_as_int: bool) -> Result<Vec<Cell>> {
+    Ok(match c.dtype() {
+        DataType::Int64 => c.i64()?.iter().map(|v| v.map_or(Cell::Null, Cell::Int)).collect(),
+        DataType::Float64 => c
+            .f64()?
+            .iter()
+            .map(|v| match v {
+                Some(v) if zero_as_int && v == 0.0 => Cell::Int(0),
+                Some(v) => Cell::Float(v),
+                None => Cell::Null,
+            })
+            .collect(),
+        DataType::Boolean => c.bool()?.iter().map(|v| v.map_or(Cell::Null, Cell::Bool)).collect(),
+        DataType::Null => vec![Cell::Null; c.len()],
+        other => bail!("column {} has unexpected type {other}", c.name()),
+    })
+}
+
 impl Rows {
-    pub fn new(df: &DataFrame, options: &IndicatorOptions) -> Result<Rows> {
+    /// The rows of the engine's frame; the indicators' blocks are shared
+    /// through `layouts`.
+    pub fn new(df: &DataFrame, options: &IndicatorOptions, layouts: &Layouts) -> Result<Rows> {
         let users = df.column("user")?.u32()?.into_no_null_iter().collect();
         let has_home = df.column("has_home")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-        let mut columns = Vec::with_capacity(df.width());
-        for c in df.columns().iter().skip(2) {
-            let path: Vec<String> = c.name().split("__").map(str::to_string).collect();
-            let data = match c.dtype() {
-                DataType::Int64 => Data::Int(c.i64()?.iter().collect()),
-                DataType::Float64 => Data::Float(c.f64()?.iter().collect()),
-                DataType::Boolean => Data::Bool(c.bool()?.iter().collect()),
-                DataType::Null => Data::Float(vec![None; df.height()]),
-                other => bail!("column {} has unexpected type {other}", c.name()),
-            };
-            columns.push((path, data));
-        }
-        // Nesting the keys once per chunk, rather than once per user, keeps
-        // the per-user cost to a copy and one indexed write per value.
-        let paths: Vec<&[String]> = columns.iter().map(|(p, _)| p.as_slice()).collect();
-        let full = Template::new(&paths, |_| true);
-        let without_recharges = Template::new(&paths, |p| !is_recharge_key(&p[0]));
+        let indicators = &df.columns()[2..];
+        let paths: Vec<Vec<String>> =
+            indicators.iter().map(|c| c.name().split("__").map(str::to_string).collect()).collect();
 
-        Ok(Rows {
-            users,
-            has_home,
-            columns,
-            kurtosis_as_int: options.groupby == GroupBy::None,
-            full,
-            without_recharges,
-        })
+        // The reference's kurtosis of a spread-less distribution is the
+        // integer 0 when nothing is grouped.
+        let kurtosis_as_int = options.groupby == GroupBy::None;
+        let columns = indicators
+            .iter()
+            .zip(&paths)
+            .map(|(c, path)| {
+                let zero_as_int = kurtosis_as_int && path.last().is_some_and(|k| k == "kurtosis");
+                cells(c, zero_as_int)
+            })
+            .collect::<Result<_>>()?;
+
+        // Nesting the keys once per chunk, rather than once per user, keeps
+        // the per-user cost to one indexed write per value.
+        let full = Template::new(&paths, |_| true, layouts);
+        let without_recharges = Template::new(&paths, |p| !is_recharge_key(&p[0]), layouts);
+
+        Ok(Rows { users, has_home, columns, full, without_recharges })
     }
 
     /// The user index of each row.
@@ -119,41 +176,61 @@ impl Rows {
         &self.users
     }
 
-    /// The result tree of the user at `row`.
-    pub fn tree(
+    /// The result trees of the users at `rows`, whose name, loading facts
+    /// and extras `user` gives by row.
+    ///
+    /// A row's values are spread over a thousand columns, a cache miss
+    /// each when read alone; neighbouring rows share the cache lines, so a
+    /// few rows are best read together, column by column, each row's
+    /// values written in order.
+    pub fn trees<'a>(
+        &self,
+        rows: Range<usize>,
+        facts: &RunFacts,
+        user: impl Fn(usize) -> (&'a str, &'a UserMeta, &'a UserExtras),
+    ) -> Vec<UserTree> {
+        let mut trees = Vec::with_capacity(rows.len());
+        let mut templates = Vec::with_capacity(rows.len());
+        for row in rows.clone() {
+            let (name, meta, extras) = user(row);
+            let template = if extras.recharges > 0 { &self.full } else { &self.without_recharges };
+            trees.push(self.tree_without_indicators(row, name, meta, extras, facts, template));
+            templates.push(template);
+        }
+
+        for template in [&self.full, &self.without_recharges] {
+            let members: Vec<usize> =
+                (0..trees.len()).filter(|&i| std::ptr::eq(templates[i], template)).collect();
+            if members.is_empty() {
+                continue;
+            }
+            for &column in &template.columns {
+                let cells = &self.columns[column][rows.clone()];
+                for &i in &members {
+                    trees[i].values.push(cells[i].value());
+                }
+            }
+        }
+        trees
+    }
+
+    /// The result tree of the user at `row`, without the indicators'
+    /// values, which go in the room left for them.
+    fn tree_without_indicators(
         &self,
         row: usize,
         name: &str,
         meta: &UserMeta,
         extras: &UserExtras,
         facts: &RunFacts,
-    ) -> Value {
+        template: &Template,
+    ) -> UserTree {
         let mut root = Value::map();
         root.push("name", Value::Str(name.to_string()));
         root.push("reporting", reporting(meta, extras, self.has_home[row], facts));
-
-        let template = if extras.recharges > 0 { &self.full } else { &self.without_recharges };
-        let mut indicators = template.tree.clone();
-        for ((path, data), leaf) in self.columns.iter().zip(&template.leaves) {
-            let Some(leaf) = leaf else { continue };
-            let value = match data {
-                Data::Int(v) => v[row].map_or(Value::Null, Value::Int),
-                // The reference's kurtosis of a spread-less distribution is the integer 0.
-                Data::Float(v)
-                    if self.kurtosis_as_int
-                        && v[row] == Some(0.0)
-                        && path.last().is_some_and(|k| k == "kurtosis") =>
-                {
-                    Value::Int(0)
-                }
-                Data::Float(v) => Value::opt_f64(v[row]),
-                Data::Bool(v) => v[row].map_or(Value::Null, Value::Bool),
-            };
-            *indicators.at_mut(leaf) = value;
-        }
-        if let (Value::Map(root), Value::Map(rest)) = (&mut root, indicators) {
-            root.extend(rest);
-        }
+        // The indicators come next, before every entry pushed below.
+        let at = 2;
+        let values = Vec::with_capacity(template.block.leaves());
 
         // Not grouped nor split: one number per user, after the grouped ones.
         if extras.recharges > 0 {
@@ -166,7 +243,7 @@ impl Rows {
             }
             root.push("attributes", attributes);
         }
-        root
+        UserTree { root, at, block: Arc::clone(&template.block), values }
     }
 }
 
@@ -214,4 +291,104 @@ fn reporting(meta: &UserMeta, extras: &UserExtras, has_home: bool, facts: &RunFa
     }
     r.push("ignored_records", ignored);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::options::Stats;
+    use crate::value::test_trees::map;
+
+    fn facts(groupby: GroupBy) -> RunFacts {
+        RunFacts {
+            antennas_path: None,
+            number_of_antennas: 0,
+            attributes_path: None,
+            recharges_path: None,
+            options: IndicatorOptions {
+                groupby,
+                split_week: false,
+                split_day: false,
+                stats: Stats::Extended,
+            },
+        }
+    }
+
+    /// Three users' rows, read together, give each user's own values in
+    /// the nesting of the column names; recharge columns only for users
+    /// with recharges, a zero kurtosis as the integer 0 when nothing is
+    /// grouped.
+    #[test]
+    fn trees_nest_each_rows_values() {
+        let df = df!(
+            "user" => [2u32, 0, 1],
+            "has_home" => [true, false, true],
+            "calls__allweek__mean" => [Some(1.5), None, Some(-0.0)],
+            "calls__allweek__kurtosis" => [0.0, 2.5, 0.0],
+            "texts" => [Some(3i64), Some(4), None],
+            "amount_recharges__mean" => [Some(10.0), None, None],
+            "calls__allweek__active" => [Some(true), None, Some(false)],
+        )
+        .unwrap();
+        let facts = facts(GroupBy::None);
+        let layouts = Layouts::default();
+        let rows = Rows::new(&df, &facts.options, &layouts).unwrap();
+        assert_eq!(rows.users(), [2, 0, 1]);
+
+        let meta = UserMeta::default();
+        let with_recharges = UserExtras { recharges: 2, average_balance: Some(7.0), ..Default::default() };
+        let without = UserExtras::default();
+        let names = ["u0", "u1", "u2"];
+        let user = |row: usize| (names[row], &meta, if row == 0 { &with_recharges } else { &without });
+        let trees = rows.trees(0..3, &facts, user);
+
+        let indicators = |tree: &UserTree| {
+            let Value::Map(entries) = tree.to_value() else { panic!("a map") };
+            let keys: Vec<String> = entries.iter().map(|(k, _)| k.to_string()).collect();
+            assert_eq!(keys[..2], ["name", "reporting"]);
+            Value::Map(entries[2..].to_vec())
+        };
+        let calls = |mean: Value, kurtosis: Value, active: Value| {
+            (
+                "calls",
+                map(vec![("allweek", map(vec![("mean", mean), ("kurtosis", kurtosis), ("active", active)]))]),
+            )
+        };
+        assert_eq!(
+            indicators(&trees[0]),
+            map(vec![
+                calls(Value::Float(1.5), Value::Int(0), Value::Bool(true)),
+                ("texts", Value::Int(3)),
+                ("amount_recharges", map(vec![("mean", Value::Float(10.0))])),
+                (AVERAGE_BALANCE, Value::Float(7.0)),
+            ])
+        );
+        assert_eq!(
+            indicators(&trees[1]),
+            map(vec![calls(Value::Null, Value::Float(2.5), Value::Null), ("texts", Value::Int(4))])
+        );
+        assert_eq!(
+            indicators(&trees[2]),
+            map(vec![calls(Value::Float(-0.0), Value::Int(0), Value::Bool(false)), ("texts", Value::Null)])
+        );
+
+        // A row read alone is the same tree, and its block is shared.
+        let alone = rows.trees(2..3, &facts, user);
+        assert_eq!(alone[0].to_value(), trees[2].to_value());
+        assert!(Arc::ptr_eq(&alone[0].block, &trees[1].block));
+        assert!(!Arc::ptr_eq(&trees[0].block, &trees[1].block));
+    }
+
+    /// Grouped results keep a zero kurtosis a float.
+    #[test]
+    fn grouped_kurtosis_stays_a_float() {
+        let df = df!("user" => [0u32], "has_home" => [false], "calls__kurtosis" => [0.0]).unwrap();
+        let facts = facts(GroupBy::Week);
+        let rows = Rows::new(&df, &facts.options, &Layouts::default()).unwrap();
+        let meta = UserMeta::default();
+        let extras = UserExtras::default();
+        let trees = rows.trees(0..1, &facts, |_| ("u", &meta, &extras));
+        assert_eq!(trees[0].values, [Value::Float(0.0)]);
+    }
 }

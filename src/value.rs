@@ -2,9 +2,11 @@
 //! bandicoot returns from `utils.all`, kept in emission order so that the
 //! JSON and CSV writers reproduce the reference's key order.
 
+use std::sync::Arc;
+
 /// A key of a map: shared, since every user's tree repeats the same keys
 /// and copying a tree should not copy them.
-pub type Key = std::sync::Arc<str>;
+pub type Key = Arc<str>;
 
 /// A node of a user's result tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,32 +50,89 @@ impl Value {
         &mut entries[at].1
     }
 
-    /// The positions of the keys of `path`, level by level.
-    pub fn index_path(&self, path: &[String]) -> Option<Vec<usize>> {
-        let mut node = self;
-        let mut out = Vec::with_capacity(path.len());
-        for key in path {
-            let Value::Map(entries) = node else {
-                return None;
-            };
-            let i = entries.iter().position(|(k, _)| **k == **key)?;
-            out.push(i);
-            node = &entries[i].1;
-        }
-        Some(out)
-    }
-
-    /// The node at positions from [`Value::index_path`]; panics off the tree.
-    pub fn at_mut(&mut self, at: &[usize]) -> &mut Value {
-        at.iter().fold(self, |node, &i| match node {
-            Value::Map(entries) => &mut entries[i].1,
-            other => panic!("index into a non-map value {other:?}"),
-        })
-    }
-
     /// An optional float: `None` becomes `Null`.
     pub fn opt_f64(v: Option<f64>) -> Value {
         v.map_or(Value::Null, Value::Float)
+    }
+}
+
+/// Root entries whose shape many users' trees share, as the indicators
+/// do: their keys and nesting with null leaves, held once, while each
+/// user holds only the leaf values (see [`UserTree`]).
+#[derive(Debug, PartialEq)]
+pub struct Block {
+    entries: Vec<(Key, Value)>,
+    leaves: usize,
+}
+
+impl Block {
+    /// The block of `entries`, whose leaves (values that are not maps) only
+    /// mark where each user's values go.
+    pub fn new(entries: Vec<(Key, Value)>) -> Block {
+        fn count(entries: &[(Key, Value)]) -> usize {
+            entries
+                .iter()
+                .map(|(_, value)| match value {
+                    Value::Map(children) => count(children),
+                    _ => 1,
+                })
+                .sum()
+        }
+        let leaves = count(&entries);
+        Block { entries, leaves }
+    }
+
+    /// How many leaves the entries hold.
+    pub fn leaves(&self) -> usize {
+        self.leaves
+    }
+
+    /// The entries with `values` as their leaves, in tree order.
+    pub fn with_values(&self, values: &[Value]) -> Vec<(Key, Value)> {
+        fn fill(entries: &[(Key, Value)], values: &mut std::slice::Iter<'_, Value>) -> Vec<(Key, Value)> {
+            entries
+                .iter()
+                .map(|(key, value)| {
+                    let value = match value {
+                        Value::Map(children) => Value::Map(fill(children, values)),
+                        _ => values.next().expect("a value for every leaf").clone(),
+                    };
+                    (key.clone(), value)
+                })
+                .collect()
+        }
+        assert_eq!(values.len(), self.leaves, "values of another block");
+        fill(&self.entries, &mut values.iter())
+    }
+}
+
+/// A user's result tree whose bulk, a [`Block`] of root entries, is kept as
+/// leaf values: building and dropping thousands of nodes per user would
+/// cost more than writing the files.
+#[derive(Debug, Clone)]
+pub struct UserTree {
+    /// The root map without the block's entries.
+    pub root: Value,
+    /// The block's entries sit before root entry `at` (after all of them
+    /// when `at` is the root's length): an entry inserted at `at` or later
+    /// comes after the block.
+    pub at: usize,
+    pub block: Arc<Block>,
+    /// The block's leaf values, in tree order.
+    pub values: Vec<Value>,
+}
+
+impl UserTree {
+    /// The whole tree, block entries in place.
+    pub fn to_value(&self) -> Value {
+        let Value::Map(entries) = &self.root else {
+            panic!("a user tree's root is a map");
+        };
+        let mut all = Vec::with_capacity(entries.len() + self.block.entries.len());
+        all.extend_from_slice(&entries[..self.at]);
+        all.extend(self.block.with_values(&self.values));
+        all.extend_from_slice(&entries[self.at..]);
+        Value::Map(all)
     }
 }
 

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use crate::output::flat::{Flat, Layout};
-use crate::pyfmt::{push_float_repr, push_i64, push_py_str, round_digits};
+use crate::pyfmt::{push_i64, push_py_str, push_rounded_repr};
 use crate::value::Value;
 
 /// Float cells are written as `repr(round(x, DIGITS))`.
@@ -48,7 +48,7 @@ pub fn push_user_csv(out: &mut String, flat: &Flat) {
 fn push_cell(out: &mut String, value: &Value) {
     match value {
         // Numbers, booleans and None need no quotes.
-        Value::Float(f) => push_float_repr(out, round_digits(*f, DIGITS)),
+        Value::Float(f) => push_rounded_repr(out, *f, DIGITS),
         Value::Int(i) => push_i64(out, *i),
         Value::Str(s) => push_field(out, s),
         Value::Null | Value::Bool(_) => push_py_str(out, value),
@@ -215,6 +215,62 @@ mod tests {
         assert_eq!(user_csv(&map(vec![("only", Value::Null)])), "only\r\n\"\"\r\n");
         assert_eq!(user_csv(&map(vec![("", text(""))])), "\"\"\r\n\"\"\r\n");
         assert_eq!(user_csv(&map(vec![("e", Value::map())])), "\r\n\r\n");
+    }
+
+    /// Every kind of cell renders as before the one-step float path: floats
+    /// as `repr(round(x, 5))` (nan, infinities, signed zeros, tiny and huge
+    /// magnitudes, ties), the rest as Python's `str()`.
+    #[test]
+    fn cells_match_round_then_repr() {
+        use crate::pyfmt::{float_repr, round_digits};
+
+        let floats = [
+            0.0,
+            -0.0,
+            1.0,
+            -3.0,
+            0.5,
+            2.675,
+            0.000125,
+            -0.000125,
+            4e-06,
+            -4e-06,
+            6e-06,
+            1e-05,
+            1.5e-05,
+            0.00012,
+            1.0 / 3.0,
+            123456.123456,
+            9999999999.999996,
+            12345678901.234567,
+            4503599627.3704955,
+            1e15,
+            1.2345678e16,
+            1e22,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for x in floats {
+            let mut cell = String::new();
+            push_cell(&mut cell, &Value::Float(x));
+            assert_eq!(cell, float_repr(round_digits(x, DIGITS)), "cell of {x:e}");
+        }
+        for (value, expected) in [
+            (Value::Int(-42), "-42"),
+            (Value::Int(i64::MIN), "-9223372036854775808"),
+            (Value::Bool(true), "True"),
+            (Value::Bool(false), "False"),
+            (Value::Null, ""),
+        ] {
+            let mut cell = String::new();
+            push_cell(&mut cell, &value);
+            assert_eq!(cell, expected);
+        }
     }
 
     /// Python 3.11: `csv.writer(f).writerow([None, None, '', 'a,b'])` writes

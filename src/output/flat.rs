@@ -5,13 +5,18 @@
 //! nearly every user of a run shares. A [`Layout`] holds the flattened keys
 //! of one shape, built once and shared; a user's [`Flat`] is then just the
 //! layout and the leaf values.
+//!
+//! A user's tree comes as a [`UserTree`], whose indicators are a shared
+//! [`Block`] and leaf values: its layout is found by the shape of the few
+//! other entries and the block's identity, and its values are copied
+//! without walking the block's nodes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::output::csv::push_csv_row;
 use crate::output::json::JsonShape;
-use crate::value::{Key, Value};
+use crate::value::{Block, Key, UserTree, Value};
 
 /// The separator bandicoot's `flatten` puts between nested keys.
 const KEY_SEPARATOR: &str = "__";
@@ -27,8 +32,12 @@ pub struct Layout {
     /// which has no leaves.
     root_len: Option<usize>,
     /// Every map entry in pre-order: its key, and for a map value its
-    /// number of entries (None for a leaf).
+    /// number of entries (None for a leaf). For a user tree's layout, the
+    /// block's entries are left out.
     shape: Vec<(Key, Option<usize>)>,
+    /// For a user tree's layout: the root position of its block, and the
+    /// block, kept so that its address is never another block's.
+    block: Option<(usize, Arc<Block>)>,
     /// The flattened keys, in output order.
     keys: Vec<String>,
     /// For each leaf in tree order, the position of its key in `keys`.
@@ -49,6 +58,7 @@ impl Layout {
         let mut layout = Layout {
             root_len: None,
             shape: Vec::new(),
+            block: None,
             keys: Vec::new(),
             slots: Vec::new(),
             csv_header: String::new(),
@@ -57,6 +67,7 @@ impl Layout {
         if let Value::Map(entries) = tree {
             layout.root_len = Some(entries.len());
             let mut position_of = HashMap::new();
+            push_shape(entries, &mut layout.shape);
             layout.push_entries(entries, "", &mut position_of);
             if layout.slots.len() == layout.keys.len() {
                 layout.json_shape = Some(JsonShape::new(tree));
@@ -82,11 +93,9 @@ impl Layout {
             };
 
             if let Value::Map(children) = value {
-                self.shape.push((key.clone(), Some(children.len())));
                 self.push_entries(children, &path, position_of);
                 continue;
             }
-            self.shape.push((key.clone(), None));
             let slot = *position_of.entry(path).or_insert_with_key(|path| {
                 self.keys.push(path.clone());
                 self.keys.len() - 1
@@ -95,8 +104,50 @@ impl Layout {
         }
     }
 
+    /// The layout of `user`'s whole tree, which tells users of its shape
+    /// by the entries outside the block and the block's identity.
+    pub fn of_user(user: &UserTree) -> Layout {
+        let mut layout = Layout::new(&user.to_value());
+        layout.shape.clear();
+        let entries = user_root(user);
+        push_shape(entries, &mut layout.shape);
+        layout.root_len = Some(entries.len());
+        layout.block = Some((user.at, Arc::clone(&user.block)));
+        layout
+    }
+
+    /// Whether `user`'s tree has exactly this layout's shape.
+    pub fn fits_user(&self, user: &UserTree) -> bool {
+        let Some((at, block)) = &self.block else {
+            return false;
+        };
+        let entries = user_root(user);
+        *at == user.at
+            && Arc::ptr_eq(block, &user.block)
+            && self.root_len == Some(entries.len())
+            && same_shape(entries, &self.shape, &mut 0)
+    }
+
+    /// The leaf values of `user`'s tree, which must fit this layout, in key
+    /// order.
+    pub fn user_values(&self, user: &UserTree) -> Vec<Value> {
+        let mut values = vec![Value::Null; self.keys.len()];
+        let entries = user_root(user);
+        let mut leaf = 0;
+        self.fill(&entries[..user.at], &mut values, &mut leaf);
+        for value in &user.values {
+            values[self.slots[leaf]] = value.clone();
+            leaf += 1;
+        }
+        self.fill(&entries[user.at..], &mut values, &mut leaf);
+        values
+    }
+
     /// Whether `tree` has exactly this layout's shape.
     pub fn fits(&self, tree: &Value) -> bool {
+        if self.block.is_some() {
+            return false;
+        }
         match (tree, self.root_len) {
             (Value::Map(entries), Some(len)) => {
                 entries.len() == len && same_shape(entries, &self.shape, &mut 0)
@@ -145,6 +196,28 @@ impl Layout {
     }
 }
 
+/// The root entries of a user tree.
+fn user_root(user: &UserTree) -> &[(Key, Value)] {
+    match &user.root {
+        Value::Map(entries) => entries,
+        other => panic!("a user tree's root is a map, not {other:?}"),
+    }
+}
+
+/// Appends every map entry of `entries` in pre-order: its key, and for a
+/// map value its number of entries.
+fn push_shape(entries: &[(Key, Value)], shape: &mut Vec<(Key, Option<usize>)>) {
+    for (key, value) in entries {
+        match value {
+            Value::Map(children) => {
+                shape.push((key.clone(), Some(children.len())));
+                push_shape(children, shape);
+            }
+            _ => shape.push((key.clone(), None)),
+        }
+    }
+}
+
 /// Whether `entries` walk through `shape` from `*at`, key for key.
 fn same_shape(entries: &[(Key, Value)], shape: &[(Key, Option<usize>)], at: &mut usize) -> bool {
     for (key, value) in entries {
@@ -177,30 +250,57 @@ pub struct Flat {
     pub values: Vec<Value>,
 }
 
-/// The layouts met so far in a run, shared between threads.
+/// The layouts and blocks met so far in a run, shared between threads.
 #[derive(Debug, Default)]
 pub struct Layouts {
     known: RwLock<Vec<Arc<Layout>>>,
+    blocks: RwLock<Vec<Arc<Block>>>,
 }
 
 impl Layouts {
     /// `tree` flattened, with the remembered layout of its shape or a new one.
     pub fn flatten(&self, tree: &Value) -> Flat {
-        let layout = self.layout_of(tree);
+        let layout = self.layout_of(|l| l.fits(tree), || Layout::new(tree));
         let values = layout.values(tree);
         Flat { layout, values }
     }
 
-    fn layout_of(&self, tree: &Value) -> Arc<Layout> {
+    /// `user`'s tree flattened, with the remembered layout of its shape or
+    /// a new one.
+    pub fn flatten_user(&self, user: &UserTree) -> Flat {
+        let layout = self.layout_of(|l| l.fits_user(user), || Layout::of_user(user));
+        let values = layout.user_values(user);
+        Flat { layout, values }
+    }
+
+    /// The block of `entries`: a remembered equal one where there is one,
+    /// so that users of every chunk share their layouts.
+    pub fn block(&self, entries: Vec<(Key, Value)>) -> Arc<Block> {
+        let block = Block::new(entries);
+        let known = self.blocks.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = known.iter().find(|b| ***b == block) {
+            return Arc::clone(known);
+        }
+        drop(known);
+
+        let block = Arc::new(block);
+        let mut known = self.blocks.write().unwrap_or_else(PoisonError::into_inner);
+        if known.len() < MAX_REMEMBERED {
+            known.push(Arc::clone(&block));
+        }
+        block
+    }
+
+    fn layout_of(&self, fits: impl Fn(&Layout) -> bool, new: impl FnOnce() -> Layout) -> Arc<Layout> {
         // A poisoned lock only means another user's thread panicked; the
         // list itself is always whole.
         let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some(layout) = known.iter().find(|l| l.fits(tree)) {
+        if let Some(layout) = known.iter().find(|l| fits(l)) {
             return Arc::clone(layout);
         }
         drop(known);
 
-        let layout = Arc::new(Layout::new(tree));
+        let layout = Arc::new(new());
         let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
         if known.len() < MAX_REMEMBERED {
             known.push(Arc::clone(&layout));
@@ -280,5 +380,90 @@ mod tests {
         }
         assert_eq!(layouts.flatten(&variants[2]).layout.keys(), ["a__b", "a__c__z", "d"]);
         assert!(layouts.flatten(&Value::Int(5)).layout.keys().is_empty());
+    }
+
+    /// A user tree: name and reporting, then the block, then `tail`.
+    fn user(layouts: &Layouts, name: &str, values: Vec<Value>, tail: Vec<(&str, Value)>) -> UserTree {
+        let block = layouts.block(vec![
+            ("m".into(), map(vec![("mean", Value::Null), ("std", Value::Null)])),
+            ("n".into(), Value::Null),
+        ]);
+        let mut root = map(vec![("name", text(name)), ("reporting", map(vec![("k", Value::Int(1))]))]);
+        for (key, value) in tail {
+            root.push(key, value);
+        }
+        UserTree { root, at: 2, block, values }
+    }
+
+    /// A user tree flattens as its whole tree does, block entries in place.
+    #[test]
+    fn user_trees_flatten_as_their_whole_tree() {
+        let layouts = Layouts::default();
+        let values = vec![Value::Float(0.5), Value::Null, Value::Int(3)];
+        let tail = vec![("after", Value::Bool(true)), ("attributes", map(vec![("a", text("x"))]))];
+        let tree = user(&layouts, "u1", values.clone(), tail);
+
+        let whole = tree.to_value();
+        let Value::Map(entries) = &whole else { panic!("a map") };
+        let top: Vec<&str> = entries.iter().map(|(k, _)| &**k).collect();
+        assert_eq!(top, ["name", "reporting", "m", "n", "after", "attributes"]);
+
+        let flat = layouts.flatten_user(&tree);
+        let expected = Layouts::default().flatten(&whole);
+        assert_eq!(flat.layout.keys(), expected.layout.keys());
+        assert_eq!(flat.values, expected.values);
+        assert_eq!(keys(&flat), ["name", "reporting__k", "m__mean", "m__std", "n", "after", "attributes__a"]);
+    }
+
+    /// Users whose entries outside the block, or whose block, differ get
+    /// their own layout; equal blocks are shared, and so are layouts.
+    #[test]
+    fn user_layouts_follow_the_entries_outside_the_block_and_the_block() {
+        let layouts = Layouts::default();
+        let values = || vec![Value::Int(1), Value::Int(2), Value::Int(3)];
+        let first = layouts.flatten_user(&user(&layouts, "u1", values(), vec![]));
+        let same = layouts.flatten_user(&user(&layouts, "u2", values(), vec![]));
+        assert!(Arc::ptr_eq(&first.layout, &same.layout));
+        assert_eq!(same.values[0], text("u2"));
+
+        let longer = layouts.flatten_user(&user(&layouts, "u3", values(), vec![("x", Value::Null)]));
+        assert!(!Arc::ptr_eq(&first.layout, &longer.layout));
+        assert_eq!(longer.layout.keys().last().map(String::as_str), Some("x"));
+
+        let other_block = UserTree {
+            block: layouts.block(vec![("n".into(), Value::Null)]),
+            values: vec![Value::Int(9)],
+            ..user(&layouts, "u4", values(), vec![])
+        };
+        let other = layouts.flatten_user(&other_block);
+        assert!(!Arc::ptr_eq(&first.layout, &other.layout));
+        assert_eq!(keys(&other), ["name", "reporting__k", "n"]);
+
+        // A plain tree of the same whole shape keeps its own layout.
+        let whole = layouts.flatten(&user(&layouts, "u5", values(), vec![]).to_value());
+        assert!(!Arc::ptr_eq(&first.layout, &whole.layout));
+        assert_eq!(whole.layout.keys(), first.layout.keys());
+    }
+
+    /// An entry repeating a block's flattened key keeps the block's
+    /// position and its own, later value, as Python's dict does.
+    #[test]
+    fn user_trees_with_repeated_keys_keep_the_last_value() {
+        let layouts = Layouts::default();
+        let tree =
+            user(&layouts, "u", vec![Value::Int(1), Value::Int(2), Value::Int(3)], vec![("n", text("late"))]);
+        let flat = layouts.flatten_user(&tree);
+        assert_eq!(keys(&flat), ["name", "reporting__k", "m__mean", "m__std", "n"]);
+        assert_eq!(flat.values[4], text("late"));
+        assert!(flat.layout.json_shape().is_none());
+    }
+
+    #[test]
+    fn equal_blocks_are_one() {
+        let layouts = Layouts::default();
+        let entries = || vec![("a".into(), map(vec![("b", Value::Null)]))];
+        assert!(Arc::ptr_eq(&layouts.block(entries()), &layouts.block(entries())));
+        assert_eq!(layouts.block(entries()).leaves(), 1);
+        assert!(!Arc::ptr_eq(&layouts.block(entries()), &layouts.block(vec![("a".into(), Value::Null)])));
     }
 }

@@ -30,12 +30,13 @@ pub fn push_user_json(out: &mut String, name: &str, tree: &Value) {
     out.push_str("\n}");
 }
 
-/// Appends the text [`write_user_json`] writes for `flat`, the flattened
-/// `tree`: from its layout's [`JsonShape`] where it has one.
-pub fn push_flat_user_json(out: &mut String, name: &str, tree: &Value, flat: &Flat) {
+/// Appends the text [`write_user_json`] writes for `flat`, a flattened
+/// tree: from its layout's [`JsonShape`] where it has one, else from the
+/// tree, which only then is asked of `tree`.
+pub fn push_flat_user_json(out: &mut String, name: &str, flat: &Flat, tree: impl FnOnce() -> Value) {
     match flat.layout.json_shape() {
         Some(shape) => shape.push_user_json(out, name, &flat.values),
-        None => push_user_json(out, name, tree),
+        None => push_user_json(out, name, &tree()),
     }
 }
 
@@ -405,12 +406,40 @@ mod tests {
         ] {
             let flat = layouts.flatten(&tree);
             let mut out = String::new();
-            push_flat_user_json(&mut out, name, &tree, &flat);
+            push_flat_user_json(&mut out, name, &flat, || tree.clone());
             assert_eq!(out, to_json_string(name, &tree), "{tree:?}");
         }
         assert!(layouts.flatten(&tree(1.0, "x")).layout.json_shape().is_some());
         let repeated = map(vec![("a", map(vec![("b", Value::Int(1))])), ("a__b", Value::Int(2))]);
         assert!(layouts.flatten(&repeated).layout.json_shape().is_none());
+    }
+
+    /// A user tree renders from its layout as its whole tree does.
+    #[test]
+    fn user_tree_rendering_matches_tree_rendering() {
+        use crate::output::flat::Layouts;
+        use crate::value::UserTree;
+
+        let layouts = Layouts::default();
+        let block = layouts.block(vec![
+            ("d".into(), map(vec![("mean", Value::Null), ("std", Value::Null)])),
+            ("n".into(), Value::Null),
+        ]);
+        for (name, values) in [
+            ("u1", vec![Value::Float(0.1), Value::Float(f64::NAN), Value::Int(4)]),
+            ("u\u{e9}", vec![Value::Null, Value::Float(-1e-7), Value::Bool(true)]),
+        ] {
+            let root = map(vec![
+                ("name", text(name)),
+                ("reporting", map(vec![("weekend", Value::List(vec![Value::Int(6), Value::Int(7)]))])),
+                ("attributes", map(vec![("k", text("v"))])),
+            ]);
+            let tree = UserTree { root, at: 2, block: block.clone(), values };
+            let flat = layouts.flatten_user(&tree);
+            let mut out = String::new();
+            push_flat_user_json(&mut out, name, &flat, || unreachable!("the shape renders it"));
+            assert_eq!(out, to_json_string(name, &tree.to_value()));
+        }
     }
 
     /// Python: `json.dumps(OrderedDict([('x', [])]), indent=4, separators=(',', ': '))`
