@@ -4,6 +4,8 @@
 //! (the same table with typed columns) and `_aggregate_stats.json` (mean,
 //! sample std, min, max, median and n of every numeric key).
 
+mod aggregate;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -12,7 +14,6 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use crate::batch::write_atomic;
-use crate::load::parse_py_float;
 use crate::output::csv::{end_row, push_csv_row, push_field};
 use crate::output::flat::{Flat, Layout};
 use crate::pyfmt::{float_repr, push_float_repr, push_i64, py_str};
@@ -224,7 +225,7 @@ pub fn write(dir: &Path, journal: DataFrame, processed: usize, failed: usize, el
         let parquet = write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
             ParquetWriter::new(w).finish(&mut table.clone()).map(|_| ()).map_err(std::io::Error::other)
         });
-        let stats = aggregate(&table);
+        let stats = aggregate::indicators(&table);
         (csv.join(), parquet, stats)
     });
     csv.map_err(|_| anyhow::anyhow!("writing the summary CSV panicked"))??;
@@ -265,60 +266,6 @@ fn write_csv(dir: &Path, table: &DataFrame, order: &[String]) -> Result<()> {
         }
         w.write_all(text.as_bytes())
     })
-}
-
-/// mean, sample std, min, max, median and n of each numeric column with
-/// at least two values, by columnar reductions. Text that reads as a
-/// number counts as that number, as the reference takes `float()` of every
-/// cell: attributes such as an age are text in the results.
-fn aggregate(table: &DataFrame) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let mut columns = Vec::new();
-    for c in table.columns() {
-        let name = c.name().as_str();
-        match c.dtype() {
-            DataType::Float64 | DataType::Int64 | DataType::Boolean => {
-                columns.push(c.cast(&DataType::Float64)?);
-            }
-            DataType::String if name != "user_id" => {
-                let parsed: Vec<Option<f64>> = c.str()?.iter().map(|v| v.and_then(parse_py_float)).collect();
-                if parsed.iter().any(Option::is_some) {
-                    columns.push(Column::new(c.name().clone(), parsed));
-                }
-            }
-            _ => {}
-        }
-    }
-    let numeric: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
-    let values = DataFrame::new(table.height(), columns)?;
-
-    let mut exprs = Vec::with_capacity(numeric.len() * 6);
-    for name in &numeric {
-        let x = col(name.as_str());
-        exprs.push(x.clone().mean().alias(format!("{name}\x1fmean")));
-        exprs.push(x.clone().std(1).alias(format!("{name}\x1fstd")));
-        exprs.push(x.clone().min().alias(format!("{name}\x1fmin")));
-        exprs.push(x.clone().max().alias(format!("{name}\x1fmax")));
-        exprs.push(x.clone().median().alias(format!("{name}\x1fmedian")));
-        exprs.push(x.count().cast(DataType::Float64).alias(format!("{name}\x1fn")));
-    }
-    let row = values.lazy().select(exprs).collect()?;
-
-    let mut out = serde_json::Map::new();
-    for name in &numeric {
-        let get =
-            |stat: &str| row.column(&format!("{name}\x1f{stat}")).ok().and_then(|c| c.f64().ok()?.get(0));
-        let n = get("n").unwrap_or(0.0) as usize;
-        if n < 2 {
-            continue;
-        }
-        let mut entry = serde_json::Map::new();
-        for stat in ["mean", "std", "min", "max", "median"] {
-            entry.insert(stat.into(), get(stat).map_or(serde_json::Value::Null, |v| serde_json::json!(v)));
-        }
-        entry.insert("n".into(), serde_json::json!(n));
-        out.insert(name.to_string(), serde_json::Value::Object(entry));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
