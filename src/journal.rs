@@ -2,7 +2,8 @@
 //! and, for every finished chunk, a Parquet shard listing its users with
 //! their flattened results. A shard is written only after its users' files
 //! are in place, so `--continue` can trust it; the summaries are built from
-//! the shards, which makes them cover every user of the output directory.
+//! the shards, which makes them cover every user of the output directory
+//! (a run keeps its own shards in memory and reads only the earlier ones).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,36 +53,31 @@ impl Journal {
         Ok(Journal { dir, next_shard })
     }
 
-    /// Every finished user so far, with its shard row.
-    pub fn read_all(&self) -> Result<Option<DataFrame>> {
-        let frames: Vec<LazyFrame> = shard_paths(&self.dir)?
+    /// The frames of the shards written so far, in order: read at the start
+    /// of a resumed run, they are the earlier runs' users.
+    pub fn read(&self) -> Result<Vec<DataFrame>> {
+        shard_paths(&self.dir)?
             .into_iter()
             .map(|p| {
                 let file = fs::File::open(&p).with_context(|| format!("cannot open {}", p.display()))?;
-                let df = ParquetReader::new(file)
+                ParquetReader::new(file)
                     .finish()
                     .map_err(anyhow::Error::from)
-                    .with_context(|| format!("the run journal shard {} is damaged", p.display()))?;
-                Ok(df.lazy())
+                    .with_context(|| format!("the run journal shard {} is damaged", p.display()))
             })
-            .collect::<Result<_>>()?;
-        if frames.is_empty() {
-            return Ok(None);
-        }
-        let args = UnionArgs { diagonal: true, to_supertypes: true, ..Default::default() };
-        Ok(Some(concat(frames, args)?.collect()?))
+            .collect()
     }
 
     /// Records a finished chunk.
-    pub fn append(&mut self, mut shard: DataFrame) -> Result<()> {
+    pub fn append(&mut self, shard: &mut DataFrame) -> Result<()> {
         let path = self.dir.join(format!("shard-{:06}.parquet", self.next_shard));
-        // An internal file, read once at the end: no compression or
+        // An internal file, read only to resume a run: no compression or
         // statistics to compute.
         write_atomic(&path, |w| {
             ParquetWriter::new(w)
                 .with_compression(ParquetCompression::Uncompressed)
                 .with_statistics(StatisticsOptions::empty())
-                .finish(&mut shard)
+                .finish(shard)
                 .map(|_| ())
                 .map_err(std::io::Error::other)
         })?;
