@@ -1,61 +1,95 @@
 //! `_all_users_summary.csv`: the summary table as the reference's
-//! `csv.DictWriter` writes it.
+//! `csv.DictWriter` writes it, rows rendered in parallel and written in
+//! order.
 
 use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Result;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::batch::write_atomic;
 use crate::output::csv::{end_row, push_csv_row, push_field};
 use crate::pyfmt::{float_repr, push_float_repr, push_i64};
 
-/// Flush the summary CSV to the file past this many bytes.
-const CSV_FLUSH_BYTES: usize = 1 << 16;
+/// Rows a worker renders at a time: enough to outweigh handing them out
+/// and to use each cache line of a column's values whole.
+const BLOCK_ROWS: usize = 64;
 
-/// Writes the columns of `table` under the header `order`, one row a user.
+/// Blocks rendered before they are written, which bounds the text held.
+const WINDOW_BLOCKS: usize = 8;
+
+/// Writes the columns of `table` (one chunk each) under the header `order`,
+/// one row a user.
 pub fn write(dir: &Path, table: &DataFrame, order: &[String]) -> Result<()> {
+    let columns: Vec<Cells> = table.columns().iter().map(Cells::new).collect();
+    let height = table.height();
+    let blocks: Vec<Range<usize>> =
+        (0..height).step_by(BLOCK_ROWS).map(|start| start..(start + BLOCK_ROWS).min(height)).collect();
+
     write_atomic(&dir.join("_all_users_summary.csv"), |w| {
-        let columns: Vec<Cells> = table.columns().iter().map(Cells::new).collect();
-        let mut text = String::with_capacity(2 * CSV_FLUSH_BYTES);
-        push_csv_row(&mut text, order.iter().map(|c| Some(c.as_str())));
-        for i in 0..table.height() {
-            let row_start = text.len();
-            for (j, column) in columns.iter().enumerate() {
-                if j > 0 {
-                    text.push(',');
-                }
-                column.push(&mut text, i);
-            }
-            end_row(&mut text, row_start, columns.len());
-            if text.len() > CSV_FLUSH_BYTES {
+        let mut header = String::new();
+        push_csv_row(&mut header, order.iter().map(|c| Some(c.as_str())));
+        w.write_all(header.as_bytes())?;
+
+        for window in blocks.chunks(WINDOW_BLOCKS) {
+            let texts: Vec<String> = window.par_iter().map(|rows| render(&columns, rows.clone())).collect();
+            for text in texts {
                 w.write_all(text.as_bytes())?;
-                text.clear();
             }
         }
-        w.write_all(text.as_bytes())
+        Ok(())
     })
 }
 
-/// A typed column of the summary table, its values copied out once so
-/// that rows read them by plain indexing.
+/// The CSV lines of `rows`, built a column at a time: each column's cells
+/// of the rows lie together, where a row at a time would visit every
+/// column's memory for each line.
+fn render(columns: &[Cells], rows: Range<usize>) -> String {
+    let mut lines: Vec<String> = rows.clone().map(|_| String::new()).collect();
+    for (j, column) in columns.iter().enumerate() {
+        for (line, i) in lines.iter_mut().zip(rows.clone()) {
+            if j > 0 {
+                line.push(',');
+            }
+            column.push(line, i);
+        }
+    }
+
+    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 4).sum());
+    for line in lines {
+        let row_start = text.len();
+        text.push_str(&line);
+        end_row(&mut text, row_start, columns.len());
+    }
+    text
+}
+
+type ArrayOf<T> = <T as PolarsDataType>::Array;
+
+/// A column of the summary table, read in place by row.
 enum Cells<'a> {
-    Bool(Vec<Option<bool>>),
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    Text(Vec<Option<&'a str>>),
-    /// A type that shards do not make; read through `AnyValue`.
+    Bool(&'a ArrayOf<BooleanType>),
+    Int(&'a ArrayOf<Int64Type>),
+    Float(&'a ArrayOf<Float64Type>),
+    Text(&'a ArrayOf<StringType>),
+    /// A type that shards do not make, or a column of several chunks;
+    /// read through `AnyValue`.
     Other(&'a Column),
 }
 
 impl<'a> Cells<'a> {
     fn new(column: &'a Column) -> Cells<'a> {
+        if column.n_chunks() != 1 {
+            return Cells::Other(column);
+        }
         let typed = match column.dtype() {
-            DataType::Boolean => column.bool().ok().map(|c| Cells::Bool(c.iter().collect())),
-            DataType::Int64 => column.i64().ok().map(|c| Cells::Int(c.iter().collect())),
-            DataType::Float64 => column.f64().ok().map(|c| Cells::Float(c.iter().collect())),
-            DataType::String => column.str().ok().map(|c| Cells::Text(c.iter().collect())),
+            DataType::Boolean => column.bool().ok().map(|c| Cells::Bool(c.downcast_as_array())),
+            DataType::Int64 => column.i64().ok().map(|c| Cells::Int(c.downcast_as_array())),
+            DataType::Float64 => column.f64().ok().map(|c| Cells::Float(c.downcast_as_array())),
+            DataType::String => column.str().ok().map(|c| Cells::Text(c.downcast_as_array())),
             _ => None,
         };
         typed.unwrap_or(Cells::Other(column))
@@ -66,23 +100,23 @@ impl<'a> Cells<'a> {
     fn push(&self, out: &mut String, i: usize) {
         match self {
             Cells::Bool(c) => {
-                if let Some(b) = c[i] {
+                if let Some(b) = c.get(i) {
                     out.push_str(if b { "True" } else { "False" });
                 }
             }
             Cells::Int(c) => {
-                if let Some(v) = c[i] {
+                if let Some(v) = c.get(i) {
                     push_i64(out, v);
                 }
             }
             // Numbers never hold a character that needs quotes.
             Cells::Float(c) => {
-                if let Some(v) = c[i] {
+                if let Some(v) = c.get(i) {
                     push_float_repr(out, v);
                 }
             }
             Cells::Text(c) => {
-                if let Some(v) = c[i] {
+                if let Some(v) = c.get(i) {
                     push_field(out, v);
                 }
             }
