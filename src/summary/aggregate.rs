@@ -129,16 +129,17 @@ fn mean_and_std(values: &[f64]) -> (f64, f64) {
         // part is negligible even where x and the mean's high part agree.
         let (high, error) = two_sum(x * down, -mean_hi);
         let (d, d_lo) = two_sum(high, error - mean_lo);
-        let square = d * d;
+        let (square, error) = two_product(d, d);
         squares.add(square);
-        squares.add_error(d.mul_add(d, -square) + 2.0 * d * d_lo);
+        squares.add_error(error + 2.0 * d * d_lo);
     }
     let (ss_hi, ss_lo) = squares.value();
     let (var_hi, var_lo) = divide(ss_hi, ss_lo, n - 1.0);
     let std = if var_hi > 0.0 {
         // One Newton step from the float root: sqrt(v) + (v - s^2) / 2s.
         let root = var_hi.sqrt();
-        let residual = (-root).mul_add(root, var_hi) + var_lo;
+        let (square, error) = two_product(root, root);
+        let residual = (var_hi - square) - error + var_lo;
         root + residual / (2.0 * root)
     } else {
         0.0
@@ -184,6 +185,25 @@ fn two_sum(a: f64, b: f64) -> (f64, f64) {
     (sum, (a - a_part) + (b - b_part))
 }
 
+/// `a * b` and its rounding error, both exact but for overflow (Dekker's
+/// product on Veltkamp's halves). A fused multiply-add would do, but
+/// without the target feature it is a slow library call.
+fn two_product(a: f64, b: f64) -> (f64, f64) {
+    let product = a * b;
+    let (a_hi, a_lo) = halves(a);
+    let (b_hi, b_lo) = halves(b);
+    let error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo;
+    (product, error)
+}
+
+/// `a` as the sum of two floats of 26 significant bits or fewer, whose
+/// products are exact.
+fn halves(a: f64) -> (f64, f64) {
+    let scaled = 134_217_729.0 * a; // 2^27 + 1
+    let hi = scaled - (scaled - a);
+    (hi, a - hi)
+}
+
 /// A sum of floats as accurate as if they had twice their precision
 /// (Ogita, Rump and Oishi's Sum2): a running float sum and the sum of its
 /// exact rounding errors.
@@ -216,7 +236,8 @@ impl Sum2 {
 /// of the division divided in turn.
 fn divide(hi: f64, lo: f64, d: f64) -> (f64, f64) {
     let q = hi / d;
-    let remainder = (-q).mul_add(d, hi);
+    let (product, error) = two_product(q, d);
+    let remainder = (hi - product) - error;
     (q, (remainder + lo) / d)
 }
 
