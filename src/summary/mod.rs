@@ -27,19 +27,23 @@ pub fn write(dir: &Path, shards: Vec<DataFrame>, failed: usize, elapsed: f64) ->
         return Ok(());
     }
 
-    // The CSV text is built on a thread of its own while Polars writes the
-    // Parquet file and the columns are reduced (a plain thread: Polars runs
-    // its own pool, which a worker of another pool should not wait on).
-    let (csv, parquet, stats) = std::thread::scope(|scope| {
-        let csv = scope.spawn(|| csv::write(dir, &table, &order));
-        let parquet = write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
-            ParquetWriter::new(w).finish(&mut table.clone()).map(|_| ()).map_err(std::io::Error::other)
+    // Polars writes the Parquet file on a thread of its own, compressing
+    // its pages one after the other: the longest of the three. Meanwhile the
+    // CSV rows and the statistics are computed on the run's pool. (A plain
+    // thread: Polars runs its own pool, which a worker of another pool
+    // should not wait on.)
+    let (parquet, csv, stats) = std::thread::scope(|scope| {
+        let parquet = scope.spawn(|| {
+            write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
+                ParquetWriter::new(w).finish(&mut table.clone()).map(|_| ()).map_err(std::io::Error::other)
+            })
         });
+        let csv = csv::write(dir, &table, &order);
         let stats = aggregate::indicators(&table);
-        (csv.join(), parquet, stats)
+        (parquet.join(), csv, stats)
     });
-    csv.map_err(|_| anyhow::anyhow!("writing the summary CSV panicked"))??;
-    parquet?;
+    parquet.map_err(|_| anyhow::anyhow!("writing the summary Parquet file panicked"))??;
+    csv?;
     let doc = serde_json::json!({
         "meta": {
             "generated": chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
