@@ -226,11 +226,11 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
         }
         // Only now are the chunk's files all in place.
         let journal_started = Instant::now();
-        let mut frame = summary::shard(&shard)?;
-        journal.append(&mut frame)?;
+        let frame = summary::shard(&shard)?;
         if plan.summary {
-            shards.push(frame);
+            shards.push(frame.clone());
         }
+        journal.append(frame)?;
         if plan.verbose {
             eprintln!("    journal shard {:.2}s", journal_started.elapsed().as_secs_f64());
         }
@@ -250,6 +250,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
             eprintln!("    summaries {:.2}s", summary_started.elapsed().as_secs_f64());
         }
     }
+    journal.finish()?;
     progress.finish(&outcome, elapsed, &plan.output_dir);
     Ok(outcome)
 }
