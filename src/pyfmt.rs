@@ -41,6 +41,12 @@ pub fn push_float_repr(out: &mut String, x: f64) {
 
     let mut ryu = ryu::Buffer::new();
     let text = ryu.format_finite(magnitude);
+    // From 1e-4 up to 1e16 the decimal exponent is in -4..16, where Ryū
+    // writes Python's plain text: the common case needs no look at it.
+    if (1e-4..1e16).contains(&magnitude) {
+        out.push_str(text);
+        return;
+    }
     // Ryū writes plain notation ("0.000123", "1234.5") for decimal
     // exponents -5 to 15 and Python for -4 to 15: its plain text is
     // Python's but at exponent -5 ("0.0000123"). Its exponent notation
@@ -444,12 +450,14 @@ mod tests {
 
     #[test]
     fn float_repr_matches_python() {
-        let cases: [(f64, &str); 23] = [
+        let cases: [(f64, &str); 24] = [
             (0.0, "0.0"),
             (-0.0, "-0.0"),
             (123.0, "123.0"),
             (1e-05, "1e-05"),
             (0.0001, "0.0001"),
+            // The float just below 1e-4: exponent notation.
+            (9.999999999999999e-05, "9.999999999999999e-05"),
             (0.00012345, "0.00012345"),
             (1e16, "1e+16"),
             (9999999999999998.0, "9999999999999998.0"),
