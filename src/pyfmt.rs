@@ -32,8 +32,10 @@ pub fn push_float_repr(out: &mut String, x: f64) {
 
     // Integers below 2^53 are exact and their shortest digits are all of
     // theirs: the common case (counts, whole seconds) needs no digit search.
+    // (A round trip through u64 tells them: `fract` is a library call
+    // without SSE4.1.)
     let magnitude = x.abs();
-    if magnitude.fract() == 0.0 && magnitude < 9_007_199_254_740_992.0 {
+    if magnitude < 9_007_199_254_740_992.0 && (magnitude as u64) as f64 == magnitude {
         push_u64(out, magnitude as u64);
         out.push_str(".0");
         return;
