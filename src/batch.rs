@@ -154,15 +154,19 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     let mut journal = Journal::open(&plan.output_dir, &settings, plan.resume)?;
     let total = users.len();
     let all_users = users.clone();
+    // A resumed run skips the users of the earlier runs' shards, and keeps
+    // the shards for the summaries.
+    let earlier = if plan.resume { journal.read()? } else { Vec::new() };
     let users = if plan.resume {
-        let done: std::collections::HashSet<String> = match journal.read_all()? {
-            Some(df) => df.column("user_id")?.str()?.iter().flatten().map(str::to_string).collect(),
-            None => Default::default(),
-        };
+        let mut done = std::collections::HashSet::new();
+        for shard in &earlier {
+            done.extend(shard.column("user_id")?.str()?.iter().flatten().map(str::to_string));
+        }
         users.into_iter().filter(|u| !done.contains(&u.id)).collect()
     } else {
         users
     };
+    let mut shards = if plan.summary { earlier } else { Vec::new() };
 
     let mut progress = Progress::new(users.len(), plan.verbose);
     progress.header(plan, total);
@@ -223,7 +227,11 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
         }
         // Only now are the chunk's files all in place.
         let journal_started = Instant::now();
-        journal.append(summary::shard(&shard)?)?;
+        let frame = summary::shard(&shard)?;
+        if plan.summary {
+            shards.push(frame.clone());
+        }
+        journal.append(frame)?;
         if plan.verbose {
             eprintln!("    journal shard {:.2}s", journal_started.elapsed().as_secs_f64());
         }
@@ -236,17 +244,14 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
     } else if errors_path.exists() {
         fs::remove_file(&errors_path).with_context(|| format!("cannot remove {}", errors_path.display()))?;
     }
-    if plan.summary {
-        if let Some(all) = journal.read_all()? {
-            let processed =
-                all.column("status")?.str()?.iter().flatten().filter(|s| *s == summary::OK).count();
-            let summary_started = Instant::now();
-            summary::write(&plan.output_dir, all, processed, outcome.failed, elapsed)?;
-            if plan.verbose {
-                eprintln!("    summaries {:.2}s", summary_started.elapsed().as_secs_f64());
-            }
+    if plan.summary && !shards.is_empty() {
+        let summary_started = Instant::now();
+        summary::write(&plan.output_dir, shards, outcome.failed, elapsed)?;
+        if plan.verbose {
+            eprintln!("    summaries {:.2}s", summary_started.elapsed().as_secs_f64());
         }
     }
+    journal.finish()?;
     progress.finish(&outcome, elapsed, &plan.output_dir);
     Ok(outcome)
 }

@@ -1,13 +1,16 @@
 //! The run journal in `<output-dir>/.bandicoot/`: the settings of the run
 //! and, for every finished chunk, a Parquet shard listing its users with
 //! their flattened results. A shard is written only after its users' files
-//! are in place, so `--continue` can trust it; the summaries are built from
-//! the shards, which makes them cover every user of the output directory.
+//! are in place (while the run goes on), so `--continue` can trust it. The
+//! summaries are built from the shards, which makes them cover every user
+//! of the output directory: a run keeps its own shards in memory and reads
+//! those of the earlier runs it continues.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use polars::prelude::*;
 
 use crate::batch::{remove_stale_temporaries, write_atomic};
@@ -18,6 +21,8 @@ const SETTINGS: &str = "settings.json";
 pub struct Journal {
     dir: PathBuf,
     next_shard: usize,
+    /// The shard being written, on a thread of its own.
+    writing: Option<JoinHandle<Result<()>>>,
 }
 
 impl Journal {
@@ -49,45 +54,66 @@ impl Journal {
         write_atomic(&settings_path, |w| std::io::Write::write_all(w, text.as_bytes()))?;
 
         let next_shard = shard_paths(&dir)?.len();
-        Ok(Journal { dir, next_shard })
+        Ok(Journal { dir, next_shard, writing: None })
     }
 
-    /// Every finished user so far, with its shard row.
-    pub fn read_all(&self) -> Result<Option<DataFrame>> {
-        let frames: Vec<LazyFrame> = shard_paths(&self.dir)?
+    /// The frames of the shards written so far, in order: read at the start
+    /// of a resumed run, they are the earlier runs' users.
+    pub fn read(&self) -> Result<Vec<DataFrame>> {
+        shard_paths(&self.dir)?
             .into_iter()
             .map(|p| {
                 let file = fs::File::open(&p).with_context(|| format!("cannot open {}", p.display()))?;
-                let df = ParquetReader::new(file)
+                ParquetReader::new(file)
                     .finish()
                     .map_err(anyhow::Error::from)
-                    .with_context(|| format!("the run journal shard {} is damaged", p.display()))?;
-                Ok(df.lazy())
+                    .with_context(|| format!("the run journal shard {} is damaged", p.display()))
             })
-            .collect::<Result<_>>()?;
-        if frames.is_empty() {
-            return Ok(None);
-        }
-        let args = UnionArgs { diagonal: true, to_supertypes: true, ..Default::default() };
-        Ok(Some(concat(frames, args)?.collect()?))
+            .collect()
     }
 
-    /// Records a finished chunk.
-    pub fn append(&mut self, mut shard: DataFrame) -> Result<()> {
+    /// Records a finished chunk. The shard is written on a thread of its
+    /// own, while the run goes on: nothing but a later run reads it. The
+    /// next append, [`Journal::finish`] or dropping the journal waits for it.
+    pub fn append(&mut self, shard: DataFrame) -> Result<()> {
+        self.wait()?;
         let path = self.dir.join(format!("shard-{:06}.parquet", self.next_shard));
-        // An internal file, read once at the end: no compression or
-        // statistics to compute.
-        write_atomic(&path, |w| {
-            ParquetWriter::new(w)
-                .with_compression(ParquetCompression::Uncompressed)
-                .with_statistics(StatisticsOptions::empty())
-                .finish(&mut shard)
-                .map(|_| ())
-                .map_err(std::io::Error::other)
-        })?;
+        self.writing = Some(std::thread::spawn(move || write_shard(&path, shard)));
         self.next_shard += 1;
         Ok(())
     }
+
+    /// Waits for the last shard to be in place.
+    pub fn finish(mut self) -> Result<()> {
+        self.wait()
+    }
+
+    fn wait(&mut self) -> Result<()> {
+        match self.writing.take() {
+            Some(writing) => writing.join().map_err(|_| anyhow!("writing a run journal shard panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Journal {
+    /// A run that stops on an error still leaves its last shard whole.
+    fn drop(&mut self) {
+        let _ = self.wait();
+    }
+}
+
+fn write_shard(path: &Path, mut shard: DataFrame) -> Result<()> {
+    // An internal file, read only to resume a run: no compression or
+    // statistics to compute.
+    write_atomic(path, |w| {
+        ParquetWriter::new(w)
+            .with_compression(ParquetCompression::Uncompressed)
+            .with_statistics(StatisticsOptions::empty())
+            .finish(&mut shard)
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    })
 }
 
 fn shard_paths(dir: &Path) -> Result<Vec<PathBuf>> {
