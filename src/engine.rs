@@ -12,6 +12,7 @@ use crate::options::{GroupBy, IndicatorOptions};
 use crate::periods::{self, Chunk, PeriodValues};
 use crate::queries::{recharges, Compute, Indicator, Interaction, Level, Shape};
 use crate::stats::{self, STAT_NAMES};
+use crate::subsets::{self, Subset};
 
 /// Filters of one part of the week and one part of the day.
 fn combo_filter(part_of_week: &str, part_of_day: &str) -> Expr {
@@ -203,47 +204,17 @@ pub fn compute(
     let users = (0..has_home.len() as u32).collect::<Vec<_>>();
     let mut columns = vec![Column::new("user".into(), users), Column::new("has_home".into(), has_home)];
 
-    // Every filter combination: the individual family one interaction set
-    // at a time, then the spatial family on all records of the combination.
-    // Each is one independent pass over the chunk.
-    let sets = [Interaction::Call, Interaction::Text, Interaction::CallAndText].map(Some);
-    let mut passes = Vec::new();
-    for part_of_week in opts.parts_of_week() {
-        for part_of_day in opts.parts_of_day() {
-            for interaction in sets.into_iter().chain([None]) {
-                let indicators: Vec<(&Indicator, String)> = registry
-                    .iter()
-                    .filter(|ind| match interaction {
-                        Some(set) => ind.interactions.contains(&set),
-                        None => ind.level == Level::Places,
-                    })
-                    .map(|ind| (ind, base_key(ind, part_of_week, part_of_day, interaction)))
-                    .collect();
-                if !indicators.is_empty() {
-                    passes.push(periods::Pass { part_of_week, part_of_day, interaction, indicators });
-                }
-            }
-        }
-    }
     // Every pass over parts of the chunk's users, small enough that the
     // worker pool stays busy to the end; the parts' columns are then put
     // end to end.
+    let passes = passes(registry, opts);
     let ranges = chunk.user_ranges(8 * rayon::current_num_threads());
     let evaluated: Vec<Vec<Vec<Column>>> = ranges
         .par_iter()
         .map(|users| periods::evaluate(&chunk, &passes, opts, users.clone()))
         .collect::<Result<_>>()
         .context("computing the indicators of records")?;
-    for pass in 0..passes.len() {
-        let mut parts = evaluated.iter().map(|part| &part[pass]);
-        let mut pass_columns = parts.next().expect("at least one part").clone();
-        for part in parts {
-            for (column, more) in pass_columns.iter_mut().zip(part) {
-                column.append(more)?;
-            }
-        }
-        columns.extend(pass_columns);
-    }
+    columns.extend(end_to_end(evaluated)?);
     columns.extend(chunk.churn());
 
     let users = columns[0].len();
@@ -263,6 +234,77 @@ pub fn compute(
         .collect()
         .map_err(anyhow::Error::from)
         .context("assembling indicators")
+}
+
+/// Computes every indicator of records (no recharges) for record sets that
+/// each keep some records of one of `bases` (see [`subsets`]): one row per
+/// set, numbered by position, with the columns of [`compute`].
+pub fn compute_subsets(
+    bases: &[&UserTable],
+    sets: &[Subset],
+    registry: &[Indicator],
+    opts: &IndicatorOptions,
+) -> Result<DataFrame> {
+    let passes = passes(registry, opts);
+    let parts =
+        subsets::evaluate(bases, sets, &passes, opts).context("computing the indicators of records")?;
+    let has_home: Vec<bool> = parts.iter().flat_map(|p| p.has_home.iter().copied()).collect();
+    let users = (0..has_home.len() as u32).collect::<Vec<_>>();
+    let mut columns = vec![Column::new("user".into(), users), Column::new("has_home".into(), has_home)];
+    let (passes, churn): (Vec<_>, Vec<_>) = parts.into_iter().map(|p| (p.passes, vec![p.churn])).unzip();
+    columns.extend(end_to_end(passes)?);
+    columns.extend(end_to_end(churn)?);
+
+    let mut order = vec!["user".to_string(), "has_home".to_string()];
+    order.extend(indicator_columns(registry, opts, false));
+    let height = columns[0].len();
+    DataFrame::new(height, columns)?
+        .select(order)
+        .map_err(anyhow::Error::from)
+        .context("assembling indicators")
+}
+
+/// Every filter combination: the individual family one interaction set at
+/// a time, then the spatial family on all records of the combination. Each
+/// is one independent pass over a user's records.
+fn passes<'a>(registry: &'a [Indicator], opts: &'a IndicatorOptions) -> Vec<periods::Pass<'a>> {
+    let sets = [Interaction::Call, Interaction::Text, Interaction::CallAndText].map(Some);
+    let mut passes = Vec::new();
+    for part_of_week in opts.parts_of_week() {
+        for part_of_day in opts.parts_of_day() {
+            for interaction in sets.into_iter().chain([None]) {
+                let indicators: Vec<(&Indicator, String)> = registry
+                    .iter()
+                    .filter(|ind| match interaction {
+                        Some(set) => ind.interactions.contains(&set),
+                        None => ind.level == Level::Places,
+                    })
+                    .map(|ind| (ind, base_key(ind, part_of_week, part_of_day, interaction)))
+                    .collect();
+                if !indicators.is_empty() {
+                    passes.push(periods::Pass { part_of_week, part_of_day, interaction, indicators });
+                }
+            }
+        }
+    }
+    passes
+}
+
+/// The columns of parts of the users (each part: a list of column groups),
+/// put end to end group by group.
+fn end_to_end(parts: Vec<Vec<Vec<Column>>>) -> Result<Vec<Column>> {
+    let mut parts = parts.into_iter();
+    let Some(mut groups) = parts.next() else {
+        return Ok(Vec::new());
+    };
+    for part in parts {
+        for (group, more) in groups.iter_mut().zip(part) {
+            for (column, more) in group.iter_mut().zip(&more) {
+                column.append(more)?;
+            }
+        }
+    }
+    Ok(groups.into_iter().flatten().collect())
 }
 
 /// Joins the recharge family: per period of the recharges themselves (not

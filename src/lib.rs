@@ -26,6 +26,7 @@ pub mod progress;
 pub mod pyfmt;
 pub mod recharges;
 pub mod stats;
+pub mod subsets;
 pub mod summary;
 pub mod synth;
 pub mod tree;

@@ -19,6 +19,7 @@ use crate::engine;
 use crate::load::{self, LoadSpec, Loaded, UserFile, UserTable};
 use crate::options::{GroupBy, IndicatorOptions, Stats};
 use crate::queries::Indicator;
+use crate::subsets::Subset;
 use crate::workers;
 
 /// The options assortativity_indicators always uses.
@@ -132,41 +133,54 @@ impl Neighbours {
             }
         }
 
-        let loaded = todo.iter().map(|(_, item)| -> Result<Option<UserTable>> {
-            // An ego's table was loaded for the run's grouping.
-            if let Some(table) = item.table {
-                return Ok(Some(table.regrouped(GroupBy::Week)));
-            }
-            let table = match &full[&item.user] {
-                Ok(Some(table)) => table,
-                Ok(None) => return Ok(None),
-                Err(e) => bail!("{e}"),
-            };
-            if table.len() != item.keep.len() {
-                bail!("{}: the file changed while the run read it", files[item.user as usize].path.display());
-            }
-            let kept = table.filter(item.keep);
-            Ok((!kept.is_empty()).then_some(kept))
-        });
-        let mut tables = Vec::new();
+        // Each set is a subset of a base table: a neighbour's whole table,
+        // or an ego's table as the chunk loaded it, in weeks.
+        let ego_tables: Vec<UserTable> =
+            todo.iter().filter_map(|(_, item)| item.table).map(|t| t.regrouped(GroupBy::Week)).collect();
+        let all_kept: Vec<Vec<bool>> = ego_tables.iter().map(|t| vec![true; t.len()]).collect();
+        let mut bases: Vec<&UserTable> = ego_tables.iter().collect();
+        let mut base_of: HashMap<u32, usize> = HashMap::default();
+        let mut sets: Vec<Subset> = Vec::new();
         let mut numbered = Vec::new();
-        for ((set, _), result) in todo.iter().zip(loaded) {
-            match result? {
-                Some(table) => {
-                    tables.push(table);
-                    numbered.push(set.clone());
+        let mut egos = 0;
+        for (set, item) in todo {
+            let subset = if item.table.is_some() {
+                egos += 1;
+                Subset { base: egos - 1, keep: &all_kept[egos - 1] }
+            } else {
+                let table = match &full[&item.user] {
+                    Ok(Some(table)) => table.as_ref(),
+                    Ok(None) => {
+                        self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));
+                        continue;
+                    }
+                    Err(e) => bail!("{e}"),
+                };
+                if table.len() != item.keep.len() {
+                    bail!(
+                        "{}: the file changed while the run read it",
+                        files[item.user as usize].path.display()
+                    );
                 }
-                // No record left: every indicator is missing.
-                None => {
-                    self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));
-                }
+                let base = *base_of.entry(item.user).or_insert_with(|| {
+                    bases.push(table);
+                    bases.len() - 1
+                });
+                Subset { base, keep: item.keep }
+            };
+            // No record left: every indicator is missing.
+            if !subset.keep.contains(&true) || bases[subset.base].is_empty() {
+                self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));
+                continue;
             }
+            sets.push(subset);
+            numbered.push(set.clone());
         }
-        if tables.is_empty() {
+        if sets.is_empty() {
             return Ok(());
         }
 
-        let df = engine::compute(&tables, None, registry, &DEFAULT_OPTIONS)
+        let df = engine::compute_subsets(&bases, &sets, registry, &DEFAULT_OPTIONS)
             .context("computing the indicators that assortativity compares")?;
         let users: Vec<u32> = df.column("user")?.u32()?.into_no_null_iter().collect();
         if users.len() != numbered.len() {

@@ -164,6 +164,9 @@ pub struct PopulationIndex {
     /// The directory's user ids (sorted) followed by the other
     /// correspondent ids met in the files: name `i < users` is user `i`.
     names: Vec<String>,
+    /// Each name's place in the names sorted as strings, the order in
+    /// which the reference visits an ego's correspondents.
+    rank: Vec<u32>,
     users: usize,
     /// Users whose file could not be read are outside every network.
     readable: Vec<bool>,
@@ -198,6 +201,7 @@ impl PopulationIndex {
         let spec = LoadSpec { antennas, groupby: GroupBy::None, links: true, keep: None, full: false };
         let mut index = PopulationIndex {
             names: files.iter().map(|f| f.id.clone()).collect(),
+            rank: Vec::new(),
             users: files.len(),
             readable: Vec::with_capacity(files.len()),
             offsets: vec![0],
@@ -233,6 +237,7 @@ impl PopulationIndex {
             }
         }
         index.match_all();
+        index.rank_names();
         Ok((index, unreadable))
     }
 
@@ -259,6 +264,16 @@ impl PopulationIndex {
             .collect();
         self.correspondent.extend(links.correspondent.iter().map(|&c| ids[c as usize]));
         Ok(())
+    }
+
+    /// Sorts the names once, so that each ego sorts numbers, not strings.
+    fn rank_names(&mut self) {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
+        self.rank = vec![0; self.names.len()];
+        for (place, &name) in order.iter().enumerate() {
+            self.rank[name as usize] = place as u32;
+        }
     }
 
     /// Finds, for every record, the matching records of its correspondent.
@@ -365,8 +380,9 @@ struct Ego<'a> {
 impl<'a> Ego<'a> {
     fn new(index: &'a PopulationIndex, ego: u32) -> Ego<'a> {
         let mut names: Vec<u32> = index.records(ego).map(|r| index.correspondent[r]).collect();
-        names.sort_unstable_by(|a, b| index.names[*a as usize].cmp(&index.names[*b as usize]));
+        names.sort_unstable();
         names.dedup();
+        names.sort_unstable_by_key(|&name| index.rank[name as usize]);
 
         let mut members = vec![Member { user: ego, keep: None }];
         let mut correspondents = Vec::with_capacity(names.len());

@@ -30,11 +30,23 @@ pub struct Chunk<'a> {
 
 /// One user's part of a chunk: its records in time order, their period
 /// keys and weekend flags, and its home.
-struct UserPart<'a> {
-    records: &'a [Record],
-    periods: &'a [i64],
-    weekend: &'a [bool],
-    home: Option<u32>,
+pub(crate) struct UserPart<'a> {
+    pub records: &'a [Record],
+    pub periods: &'a [i64],
+    pub weekend: &'a [bool],
+    pub home: Option<u32>,
+}
+
+impl<'a> UserPart<'a> {
+    /// The records of `range` of `table`, whose home is `home`.
+    pub fn of(table: &'a UserTable, range: Range<usize>, home: Option<u32>) -> UserPart<'a> {
+        UserPart {
+            records: &table.records[range.clone()],
+            periods: &table.periods[range.clone()],
+            weekend: &table.weekend[range],
+            home,
+        }
+    }
 }
 
 impl<'a> Chunk<'a> {
@@ -149,12 +161,51 @@ impl Filter {
     }
 }
 
-/// A pass's values so far: the user of each period row and one column of
-/// values per indicator value.
-struct PassValues {
+/// A pass's values so far: the user and period of each period row and one
+/// column of values per indicator value.
+pub(crate) struct PassValues {
     filter: Filter,
-    out_user: Vec<u32>,
-    values: Vec<Vec<Option<f64>>>,
+    pub out_user: Vec<u32>,
+    pub out_period: Vec<i64>,
+    pub values: Vec<Vec<Option<f64>>>,
+}
+
+impl PassValues {
+    /// No rows yet for `pass`, whose indicators are functions of records.
+    pub fn new(pass: &Pass, n_stats: usize) -> Result<PassValues> {
+        if let Some((ind, _)) =
+            pass.indicators.iter().find(|(ind, _)| matches!(ind.compute, Compute::Expr(_)))
+        {
+            anyhow::bail!("{} is not a function of a period's records", ind.name);
+        }
+        let width = |ind: &Indicator| match ind.shape {
+            Shape::Scalar => 1,
+            Shape::Distribution => n_stats,
+        };
+        let columns: usize = pass.indicators.iter().map(|(ind, _)| width(ind)).sum();
+        Ok(PassValues {
+            filter: Filter::of(pass),
+            out_user: Vec::new(),
+            out_period: Vec::new(),
+            values: vec![Vec::new(); columns],
+        })
+    }
+
+    /// Drops every row.
+    pub fn clear(&mut self) {
+        self.out_user.clear();
+        self.out_period.clear();
+        self.values.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Appends row `row` of `other` as a row of `user`.
+    pub fn push_row(&mut self, user: u32, other: &PassValues, row: usize) {
+        self.out_user.push(user);
+        self.out_period.push(other.out_period[row]);
+        for (column, values) in self.values.iter_mut().zip(&other.values) {
+            column.push(values[row]);
+        }
+    }
 }
 
 /// The contacts of a period in order of first appearance, and the period's
@@ -241,40 +292,25 @@ pub fn evaluate(
     users: Range<usize>,
 ) -> Result<Vec<Vec<Column>>> {
     let n_stats = opts.stat_count();
-    let width = |ind: &Indicator| match ind.shape {
-        Shape::Scalar => 1,
-        Shape::Distribution => n_stats,
-    };
-    let mut state = Vec::with_capacity(passes.len());
-    for pass in passes {
-        if let Some((ind, _)) =
-            pass.indicators.iter().find(|(ind, _)| matches!(ind.compute, Compute::Expr(_)))
-        {
-            anyhow::bail!("{} is not a function of a period's records", ind.name);
-        }
-        let columns: usize = pass.indicators.iter().map(|(ind, _)| width(ind)).sum();
-        state.push(PassValues {
-            filter: Filter::of(pass),
-            out_user: Vec::new(),
-            values: vec![Vec::new(); columns],
-        });
-    }
-
-    let mut scratch = Scratch {
-        index: ContactIndex::new(chunk.contacts),
-        records: Vec::new(),
-        convs: Vec::new(),
-        delays: Vec::new(),
-        buf: Vec::new(),
-        places: Vec::new(),
-    };
+    let mut state = passes.iter().map(|pass| PassValues::new(pass, n_stats)).collect::<Result<Vec<_>>>()?;
+    let mut scratch = Scratch::new(chunk.contacts);
     for (user, part) in chunk.users[users.clone()].iter().enumerate() {
         for (pass, values) in passes.iter().zip(&mut state) {
             scratch.user_pass(user as u32, part, pass, values, n_stats);
         }
     }
+    Ok(user_columns(passes, state, opts, users.len()))
+}
 
-    // Name each value column as the engine reports it.
+/// The user-level columns of each pass from its period rows, for user
+/// numbers below `users`; each value column is named as the engine
+/// reports it.
+pub(crate) fn user_columns(
+    passes: &[Pass],
+    state: Vec<PassValues>,
+    opts: &IndicatorOptions,
+    users: usize,
+) -> Vec<Vec<Column>> {
     let mut out = Vec::with_capacity(passes.len());
     for (pass, values) in passes.iter().zip(state) {
         let mut columns = values.values.into_iter();
@@ -286,13 +322,13 @@ pub fn evaluate(
                 named.push(PeriodValues { name, integer, values });
             }
         }
-        out.push(per_user(&values.out_user, named, users.len(), opts.groupby == GroupBy::None));
+        out.push(per_user(&values.out_user, named, users, opts.groupby == GroupBy::None));
     }
-    Ok(out)
+    out
 }
 
 /// Buffers reused by every period of a part of the chunk.
-struct Scratch {
+pub(crate) struct Scratch {
     index: ContactIndex,
     records: Vec<Record>,
     convs: Vec<Conversation>,
@@ -302,8 +338,20 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// Buffers for records whose correspondent numbers are below `contacts`.
+    pub fn new(contacts: usize) -> Scratch {
+        Scratch {
+            index: ContactIndex::new(contacts),
+            records: Vec::new(),
+            convs: Vec::new(),
+            delays: Vec::new(),
+            buf: Vec::new(),
+            places: Vec::new(),
+        }
+    }
+
     /// Appends the values of each of a user's periods under one pass.
-    fn user_pass(
+    pub fn user_pass(
         &mut self,
         user: u32,
         part: &UserPart,
@@ -316,10 +364,10 @@ impl Scratch {
         let n = part.records.len();
         let mut start = 0;
         while start < n {
-            let period = part.periods[start];
+            let key = part.periods[start];
             let mut end = start;
             self.records.clear();
-            while end < n && part.periods[end] == period {
+            while end < n && part.periods[end] == key {
                 if values.filter.keeps(part.weekend[end], &part.records[end]) {
                     self.records.push(part.records[end]);
                 }
@@ -354,6 +402,7 @@ impl Scratch {
             };
 
             values.out_user.push(user);
+            values.out_period.push(key);
             let mut slot = 0;
             for (ind, _) in &pass.indicators {
                 match ind.compute {
