@@ -35,7 +35,11 @@ pub fn write(dir: &Path, shards: Vec<DataFrame>, failed: usize, elapsed: f64) ->
     let (parquet, csv, stats) = std::thread::scope(|scope| {
         let parquet = scope.spawn(|| {
             write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
-                ParquetWriter::new(w).finish(&mut table.clone()).map(|_| ()).map_err(std::io::Error::other)
+                ParquetWriter::new(w)
+                    .with_compression(ParquetCompression::Snappy)
+                    .finish(&mut table.clone())
+                    .map(|_| ())
+                    .map_err(std::io::Error::other)
             })
         });
         let csv = csv::write(dir, &table, &order);
