@@ -84,7 +84,15 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
         }
     }
 
-    let mut rows = Rows { found, text, cells: Vec::new(), owned: Vec::new(), lines: Vec::new() };
+    // One row per line at most: sized once rather than grown by doubling.
+    let lines_left = bytes[at..].iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut rows = Rows {
+        found,
+        text,
+        cells: Vec::with_capacity(lines_left * asked.len()),
+        owned: Vec::new(),
+        lines: Vec::with_capacity(lines_left),
+    };
     while at < bytes.len() {
         let start_line = line;
         let base = rows.cells.len();

@@ -582,18 +582,17 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
 
         // With an antennas file, the file decides every record's location,
         // even for records that carried coordinates.
+        let listed = antennas.and_then(|table| table.get(antenna_id?));
         let location = match antennas {
-            Some(table) => antenna_id.and_then(|a| table.get(a)),
+            Some(_) => listed,
             None => locations[i],
         };
         if is_kept {
             if location.is_none() {
                 missing_location += 1;
             }
-            if let Some(a) = antenna_id {
-                if antennas.and_then(|table| table.get(a)).is_none() {
-                    unknown_antennas.push(a);
-                }
+            if let (Some(a), None) = (antenna_id, listed) {
+                unknown_antennas.push(a);
             }
         }
 

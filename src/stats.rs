@@ -132,6 +132,37 @@ fn moment(data: &[f64], mean: f64, n: u32) -> f64 {
     seq_sum(data.iter().map(|x| py_pow_int(x - mean, n))) / data.len() as f64
 }
 
+/// The second, third and fourth [`moment`]s in one pass over the data:
+/// each sum in the reference's order, each power as [`py_pow_int`] gives
+/// it, the square and its rounding error shared by the three.
+fn moments(data: &[f64], mean: f64) -> [f64; 3] {
+    if data.len() <= 1 {
+        return [0.0; 3];
+    }
+    let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
+    for &x in data {
+        let d = x - mean;
+        let p2 = d * d;
+        let e2 = d.mul_add(d, -p2);
+        let (p3, p4) = (p2 * d, p2 * p2);
+        let checked = |n: u32, p: f64, err: f64| {
+            if d == 0.0 {
+                return p;
+            }
+            let (p, err) = renormalised(p, err);
+            match pow_is(p, err) {
+                true => p,
+                false => py_pow(d, n as f64),
+            }
+        };
+        s2 += checked(2, p2, e2);
+        s3 += checked(3, p3, p2.mul_add(d, -p3) + e2 * d);
+        s4 += checked(4, p4, p2.mul_add(p2, -p4) + 2.0 * p2 * e2);
+    }
+    let n = data.len() as f64;
+    [s2 / n, s3 / n, s4 / n]
+}
+
 /// bandicoot's `summary_stats` on a distribution; `None` when it is empty.
 /// Sorts `data` in place, as the reference sorts before summing. Only the
 /// first `wanted` statistics (of [`STAT_NAMES`]) are computed; the others
@@ -144,16 +175,16 @@ pub fn summary(data: &mut [f64], wanted: usize) -> Option<Summary> {
 
     let len = data.len();
     let mean = seq_sum(data.iter().copied()) / len as f64;
-    let m2 = moment(data, mean, 2);
-    let std = py_pow_half(m2, false);
     if wanted <= DEFAULT_STATS {
         // The moments beyond the second are most of the cost.
         let nan = f64::NAN;
-        return Some([mean, std, nan, nan, nan, nan, nan]);
+        return Some([mean, py_pow_half(moment(data, mean, 2), false), nan, nan, nan, nan, nan]);
     }
+    let [m2, m3, m4] = moments(data, mean);
+    let std = py_pow_half(m2, false);
     let median = (data[len / 2] + data[(len - 1) / 2]) / 2.0;
-    let skewness = if m2 != 0.0 { moment(data, mean, 3) / py_pow_half(m2, true) } else { 0.0 };
-    let kurtosis = if m2 != 0.0 { moment(data, mean, 4) / py_pow_int(m2, 2) } else { 0.0 };
+    let skewness = if m2 != 0.0 { m3 / py_pow_half(m2, true) } else { 0.0 };
+    let kurtosis = if m2 != 0.0 { m4 / py_pow_int(m2, 2) } else { 0.0 };
 
     Some([mean, std, median, skewness, kurtosis, data[0], data[len - 1]])
 }
@@ -281,6 +312,20 @@ mod tests {
         }
         assert_eq!(py_pow_int(1e200, 2), f64::INFINITY);
         assert!(py_pow_int(f64::NAN, 2).is_nan());
+    }
+
+    #[test]
+    fn moments_in_one_pass_equal_each_moment_alone() {
+        let values = varied(200_000);
+        for window in values.chunks(1000).chain([&values[..1], &[3.0, 3.0, 3.0][..]]) {
+            // Deviations of both magnitudes: around the mean, and around a
+            // mean far from the data.
+            for mean in [seq_sum(window.iter().copied()) / window.len() as f64, 12.5] {
+                let fused = moments(window, mean);
+                let alone = [2, 3, 4].map(|n| moment(window, mean, n));
+                assert_eq!(fused.map(f64::to_bits), alone.map(f64::to_bits), "mean {mean:e}");
+            }
+        }
     }
 
     #[test]
