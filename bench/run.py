@@ -2,19 +2,26 @@
 """Benchmark: this tool against the reference (bandicoot 0.6.0) on the same
 generated data, side by side, and on a whole population.
 
-Usage: bench/run.py [--users 2000] [--weeks 8] [--slice 200] [--results bench/RESULTS.md]
+Usage: bench/run.py [--users 2400] [--network-users 2000] [--weeks 8] [--slice 200]
+                    [--repeat 3] [--results bench/RESULTS.md] [--cases 1,5]
 
 For each case it runs, each as a whole process measured by /usr/bin/time -v:
   - the reference, ../shared/reference/reference_batch.py --limit SLICE (the
     first SLICE users of the population, sorted by id);
   - this tool on the same SLICE users, and on the whole population;
 and prints wall time, users/s, records/s, peak memory and the speed ratio
-(records/s over records/s). In network mode an ego's results depend on the
-whole directory, so this tool runs on the whole population only, and the
-ratio is of users/s, since the reference's cost per user grows with its
-neighbours rather than its records. --cases picks cases by number (1-based).
-The figures are appended to the results file with the date, the machine
-and the data. Environment: BANDICOOT_BIN (default: the release build in
+(records/s over records/s). This tool's runs are repeated (--repeat) and
+the median wall time is reported, with the largest peak memory; the
+reference, tens of times slower, runs once. The batch cases use a
+population of --users (2400 users make about a million records); network
+mode, whose reference cost grows with the population, one of
+--network-users. In network mode an ego's results depend on the whole
+directory, so this tool runs on the whole population only, and the ratio
+is of users/s, since the reference's cost per user grows with its
+neighbours rather than its records. --cases picks cases by number
+(1-based). A last table checks the targets the project set itself. The
+figures are appended to the results file with the date, the machine and
+the data. Environment: BANDICOOT_BIN (default: the release build in
 ${CARGO_TARGET_DIR:-~/.cache/bandicoot-target}), REF_VENV (default
 ../ref-venv, created with setup.sh when missing), SHARED (default ../shared).
 """
@@ -62,8 +69,18 @@ def ours(options):
     return out
 
 
-def timed(cmd):
-    """Runs cmd under /usr/bin/time -v: (wall seconds, peak MB)."""
+def timed(cmd, out_dir, repeat=1):
+    """Runs cmd under /usr/bin/time -v, `repeat` times, each into a fresh
+    out_dir: (median wall seconds, largest peak MB)."""
+    runs = []
+    for _ in range(repeat):
+        shutil.rmtree(out_dir, ignore_errors=True)
+        runs.append(timed_once(cmd))
+    runs.sort()
+    return runs[len(runs) // 2][0], max(mb for _, mb in runs)
+
+
+def timed_once(cmd):
     proc = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     if proc.returncode not in (0, 1):
@@ -83,17 +100,18 @@ def summary_counts(out_dir):
 
 
 def scaling(binary, work, a):
-    """Table rows of the scaling case: defaults on about 1 and 10 million records."""
+    """Table rows of the scaling case: defaults on about 1 and 10 million
+    records; returns them with (wall s, records) of each size."""
     lines, walls = [], []
     for users in SCALE_USERS:
         pop = os.path.join(work, "scale-%d" % users)
         subprocess.run([binary, "synth", pop, "--users", str(users), "--weeks", str(a.weeks),
-                        "--seed", str(a.seed)], check=True, stderr=subprocess.DEVNULL)
+                        "--seed", str(a.seed)], check=True, stdout=subprocess.DEVNULL)
         out = os.path.join(work, "scale-out")
         s, mb = timed([binary, "batch", os.path.join(pop, "records"), os.path.join(pop, "antennas.csv"),
-                       "--output-dir", out] + ours(CASES[0][1]))
+                       "--output-dir", out] + ours(CASES[0][1]), out, a.repeat)
         n, recs = summary_counts(out)
-        walls.append((s, recs))
+        walls.append((s, recs, mb))
         ratio = "" if len(walls) == 1 else "time %.1fx for %.1fx the records" % (
             s / walls[0][0], recs / walls[0][1])
         line = "| %s | this tool, %d users | %d | %d | %.2f | %.1f | %.0f | %.0f | %s |" % (
@@ -102,7 +120,36 @@ def scaling(binary, work, a):
         lines.append(line)
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(pop, ignore_errors=True)
-    return lines
+    return lines, walls
+
+
+def targets(results, walls):
+    """The targets' table: what each asks, what this run measured."""
+    rows = []
+
+    def check(name, value, text, ok):
+        rows.append("| %s | %s | %s |" % (name, text % value, "met" if ok else "NOT met"))
+
+    if "defaults" in results:
+        speed, recs, _ = results["defaults"]
+        check("defaults, >= 1 million records: >= 150x the reference's records/s",
+              speed, "%.0fx", speed >= 150 and recs >= 1e6)
+    if "splits" in results:
+        check("both splits: >= 150x the reference's records/s", results["splits"][0], "%.0fx",
+              results["splits"][0] >= 150)
+    if "network" in results:
+        check("network mode, 2,000 users: >= 1000x the reference's users/s", results["network"][0],
+              "%.0fx", results["network"][0] >= 1000 and results["network"][2] >= 2000)
+    if "defaults wall" in results and "none wall" in results:
+        ratio = results["defaults wall"] / results["none wall"]
+        check("--format none --summary >= 2x faster than the default format", ratio, "%.2fx", ratio >= 2)
+    if len(walls) == 2:
+        (s1, r1, _), (s10, r10, mb10) = walls
+        check("10 million records: peak memory < 1.5 GB", mb10, "%.0f MB", mb10 < 1536 and r10 >= 1e7)
+        check("10 million records: time <= 11x that of 1 million", s10 / s1, "%.1fx", s10 / s1 <= 11)
+    if not rows:
+        return []
+    return ["", "| target | measured | |", "|---|---|---|"] + rows
 
 
 def machine():
@@ -120,12 +167,22 @@ def machine():
     return "%d cores (%s), %.0f GiB memory, %s" % (os.cpu_count(), model, mem, platform.platform())
 
 
+def population(binary, work, name, users, a):
+    """Generates a population: its records directory and antennas file."""
+    pop = os.path.join(work, name)
+    subprocess.run([binary, "synth", pop, "--users", str(users), "--weeks", str(a.weeks),
+                    "--seed", str(a.seed)], check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(pop, "records"), os.path.join(pop, "antennas.csv")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--users", type=int, default=2000)
+    ap.add_argument("--users", type=int, default=2400)
+    ap.add_argument("--network-users", type=int, default=2000)
     ap.add_argument("--weeks", type=int, default=8)
     ap.add_argument("--slice", type=int, default=200)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--cases", help="comma-separated case numbers, e.g. 1,5 (default: all)")
     a = ap.parse_args()
@@ -141,44 +198,57 @@ def main():
 
     work = tempfile.mkdtemp(prefix="bandicoot-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     try:
-        pop = os.path.join(work, "pop")
-        subprocess.run([binary, "synth", pop, "--users", str(a.users), "--weeks", str(a.weeks),
-                        "--seed", str(a.seed)], check=True, stderr=subprocess.DEVNULL)
-        records = os.path.join(pop, "records")
-        antennas = os.path.join(pop, "antennas.csv")
+        picked = [int(c) for c in a.cases.split(",")] if a.cases else range(1, len(CASES) + 2)
+        batch_pop = population(binary, work, "pop", a.users, a)
+        network_pop = None
+        if len(CASES) in picked:
+            network_pop = population(binary, work, "netpop", a.network_users, a)
 
         # The reference's slice as a directory of its own, for our runs.
         sliced = os.path.join(work, "slice")
         os.makedirs(sliced)
-        for name in sorted(os.listdir(records))[:a.slice]:
-            os.symlink(os.path.join(records, name), os.path.join(sliced, name))
+        for name in sorted(os.listdir(batch_pop[0]))[:a.slice]:
+            os.symlink(os.path.join(batch_pop[0], name), os.path.join(sliced, name))
 
-        data = "%d users x %d weeks generated by `bandicoot synth --seed %d` (reference on the first %d)" % (
-            a.users, a.weeks, a.seed, a.slice)
+        data = "%d users x %d weeks generated by `bandicoot synth --seed %d`" % (a.users, a.weeks, a.seed)
+        if network_pop:
+            data += ", and %d users for network mode" % a.network_users
+        data += "; the reference on the first %d users, this tool's wall time the median of %d runs" % (
+            a.slice, a.repeat)
         lines = ["", "## %s" % datetime.date.today().isoformat(), "",
                  "Machine: %s." % machine(), "", "Data: %s." % data, "",
                  "| case | run | users | records | wall s | users/s | records/s | peak MB | speed-up |",
                  "|---|---|---|---|---|---|---|---|---|"]
         print("\n".join(lines[1:]))
-        picked = [int(c) for c in a.cases.split(",")] if a.cases else range(1, len(CASES) + 2)
-        for name, options in (CASES[c - 1] for c in picked if c <= len(CASES)):
+        results = {}
+        for c in picked:
+            if c > len(CASES):
+                continue
+            name, options = CASES[c - 1]
             network = "--network" in options
+            records, antennas = network_pop if network else batch_pop
             out = lambda tag: os.path.join(work, tag)  # noqa: E731
             ref_s, ref_mb = timed([python, os.path.join(reference, "reference_batch.py"), records, antennas,
-                                   "--output-dir", out("ref"), "--limit", str(a.slice)] + options)
+                                   "--output-dir", out("ref"), "--limit", str(a.slice)] + options, out("ref"))
             ref_users, ref_records = summary_counts(out("ref"))
             rows = [("reference", ref_users, ref_records, ref_s, ref_mb, None)]
             runs = [("this tool, whole population", records)]
             if not network:
                 runs.insert(0, ("this tool, same users", sliced))
             for tag, src in runs:
-                s, mb = timed([binary, "batch", src, antennas, "--output-dir", out(tag)] + ours(options))
+                s, mb = timed([binary, "batch", src, antennas, "--output-dir", out(tag)] + ours(options),
+                              out(tag), a.repeat)
                 users, recs = summary_counts(out(tag))
                 if network:
                     ratio = (users / s) / (ref_users / ref_s)
                 else:
                     ratio = (recs / s) / (ref_records / ref_s)
                 rows.append((tag, users, recs, s, mb, ratio))
+            key = {1: "defaults", 2: "splits", 4: "none", 5: "network"}.get(c)
+            if key:
+                _, users, recs, s, _, ratio = rows[-1]
+                results[key] = (ratio, recs, users)
+                results[key + " wall"] = s
             for run, users, recs, s, mb, ratio in rows:
                 line = "| %s | %s | %d | %d | %.2f | %.1f | %.0f | %.0f | %s |" % (
                     name, run, users, recs, s, users / s, recs / s, mb,
@@ -187,8 +257,13 @@ def main():
                 lines.append(line)
             for tag in ("ref", "this tool, same users", "this tool, whole population"):
                 shutil.rmtree(out(tag), ignore_errors=True)
+        walls = []
         if len(CASES) + 1 in picked:
-            lines += scaling(binary, work, a)
+            more, walls = scaling(binary, work, a)
+            lines += more
+        checked = targets(results, walls)
+        print("\n".join(checked))
+        lines += checked
         with open(a.results, "a") as f:
             f.write("\n".join(lines) + "\n")
         print("\nappended to %s" % a.results)
