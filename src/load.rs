@@ -568,6 +568,7 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     };
     let mut contacts: PlHashMap<&str, u32> = PlHashMap::new();
     let mut positions: PlHashMap<PositionKey, u32> = PlHashMap::new();
+    let mut by_antenna: PlHashMap<Option<&str>, (u32, Option<(f64, f64)>)> = PlHashMap::new();
     let mut missing_location = 0usize;
     let mut unknown_antennas: Vec<&str> = Vec::new();
     let mut meta = UserMeta { records: m, ignored, ..Default::default() };
@@ -581,11 +582,25 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         let antenna_id = antenna.map(|c| rows.get(i, c)).filter(|a| !a.is_empty());
 
         // With an antennas file, the file decides every record's location,
-        // even for records that carried coordinates.
-        let listed = antennas.and_then(|table| table.get(antenna_id?));
-        let location = match antennas {
-            Some(_) => listed,
-            None => locations[i],
+        // even for records that carried coordinates: a position is then
+        // its antenna, numbered and looked up once per file.
+        let (pos, location, listed) = match antennas {
+            Some(table) => {
+                let next = by_antenna.len() as u32;
+                let &mut (pos, listed) = by_antenna
+                    .entry(antenna_id)
+                    .or_insert_with(|| (next, antenna_id.and_then(|a| table.get(a))));
+                (pos, listed, listed)
+            }
+            None => {
+                let location = locations[i];
+                let next = positions.len() as u32;
+                let key = PositionKey {
+                    antenna: antenna_id,
+                    location: location.map(|(a, b)| (a.to_bits(), b.to_bits())),
+                };
+                (*positions.entry(key).or_insert(next), location, None)
+            }
         };
         if is_kept {
             if location.is_none() {
@@ -596,10 +611,6 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
             }
         }
 
-        let next_pos = positions.len() as u32;
-        let key =
-            PositionKey { antenna: antenna_id, location: location.map(|(a, b)| (a.to_bits(), b.to_bits())) };
-        let pos = *positions.entry(key).or_insert(next_pos);
         let corr = if kind == OTHER {
             None
         } else {

@@ -97,11 +97,17 @@ impl<'a> Chunk<'a> {
     /// cosine distances of its pairs of consecutive weeks, null for a user
     /// with fewer than two weeks.
     pub fn churn(&self) -> Vec<Column> {
+        let distances: Vec<Vec<f64>> = self
+            .users
+            .par_iter()
+            .map(|part| {
+                let mut buf = Vec::new();
+                spatial::churn_distances(part.records, &mut buf);
+                buf
+            })
+            .collect();
         let (mut user, mut distance) = (Vec::new(), Vec::new());
-        let mut buf = Vec::new();
-        for (u, part) in self.users.iter().enumerate() {
-            buf.clear();
-            spatial::churn_distances(&part.records, &mut buf);
+        for (u, buf) in distances.iter().enumerate() {
             user.extend(std::iter::repeat_n(u as u32, buf.len()));
             distance.extend(buf.iter().map(|d| Some(*d)));
         }
