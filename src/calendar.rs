@@ -123,7 +123,31 @@ fn checked_days(year: i64, month: u32, day: u32) -> Option<i64> {
 /// whitespace between date and time, and nothing else before or after.
 /// Returns seconds since the epoch, or `None` where Python raises.
 pub fn parse_py_datetime(text: &str) -> Option<i64> {
-    let s = text.as_bytes();
+    canonical_datetime(text.as_bytes()).or_else(|| lenient_datetime(text.as_bytes()))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` with every field in range, as nearly every
+/// records file writes its times: read at fixed places, without the
+/// lenient rules' branches. Anything else is left to them.
+fn canonical_datetime(s: &[u8]) -> Option<i64> {
+    if s.len() != 19 || s[4] != b'-' || s[7] != b'-' || s[10] != b' ' || s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    let two = |i: usize| {
+        let (a, b) = (s[i].wrapping_sub(b'0'), s[i + 1].wrapping_sub(b'0'));
+        (a < 10 && b < 10).then(|| u32::from(a) * 10 + u32::from(b))
+    };
+    let year = i64::from(two(0)? * 100 + two(2)?);
+    let (month, day, hour, minute, second) = (two(5)?, two(8)?, two(11)?, two(14)?, two(17)?);
+    if !(1..=12).contains(&month) || day < 1 || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let days = checked_days(year, month, day)?;
+    Some(days * SECONDS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second))
+}
+
+/// [`parse_py_datetime`] by the general rules.
+fn lenient_datetime(s: &[u8]) -> Option<i64> {
     let (year, month, day, mut at) = date_prefix(s)?;
 
     // A space in the format matches any run of whitespace.
@@ -221,6 +245,51 @@ mod tests {
         ] {
             assert_eq!(parse_py_datetime(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn fixed_place_reading_agrees_with_the_lenient_rules() {
+        // Every field at and around its limits, and non-digits in it.
+        let fields: [&[&str]; 6] = [
+            &["0000", "0001", "1969", "2000", "2015", "2016", "2100", "9999", "20a4"],
+            &["00", "01", "02", "09", "10", "12", "13", "1x", " 1"],
+            &["00", "01", "09", "28", "29", "30", "31", "32", "3 "],
+            &["00", "07", "19", "23", "24", "99", "-1"],
+            &["00", "59", "60", "5:"],
+            &["00", "59", "60", "61", "62", "+1"],
+        ];
+        let (mut checked, mut taken) = (0, 0);
+        for y in fields[0] {
+            for mo in fields[1] {
+                for d in fields[2] {
+                    for h in fields[3] {
+                        for mi in fields[4] {
+                            for s in fields[5] {
+                                let text = format!("{y}-{mo}-{d} {h}:{mi}:{s}");
+                                let lenient = lenient_datetime(text.as_bytes());
+                                assert_eq!(parse_py_datetime(&text), lenient, "{text:?}");
+                                // The fixed places read what the rules read, and
+                                // every valid time written in full takes them.
+                                let fast = canonical_datetime(text.as_bytes());
+                                if fast.is_some() {
+                                    assert_eq!(fast, lenient, "{text:?}");
+                                }
+                                let in_full = text.len() == 19
+                                    && text
+                                        .bytes()
+                                        .enumerate()
+                                        .all(|(i, c)| [4, 7, 10, 13, 16].contains(&i) || c.is_ascii_digit());
+                                assert_eq!(fast.is_some(), in_full && lenient.is_some(), "{text:?}");
+                                taken += usize::from(fast.is_some());
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 9 * 9 * 9 * 7 * 4 * 6);
+        assert!(taken > 1000, "{taken} times");
     }
 
     #[test]
