@@ -278,28 +278,40 @@ impl PopulationIndex {
 
     /// Finds, for every record, the matching records of its correspondent.
     fn match_all(&mut self) {
-        let per_user: Vec<Vec<Vec<u32>>> = (0..self.users)
+        // Per user: each record's number of matches, and the matches.
+        let per_user: Vec<(Vec<u32>, Vec<u32>)> = (0..self.users)
             .into_par_iter()
-            .map(|u| self.records(u as u32).map(|r| self.find_matches(r)).collect())
+            .map(|u| {
+                let (mut counts, mut found) = (Vec::new(), Vec::new());
+                for r in self.records(u as u32) {
+                    let before = found.len();
+                    self.find_matches(r, &mut found);
+                    counts.push((found.len() - before) as u32);
+                }
+                (counts, found)
+            })
             .collect();
         self.match_offsets = Vec::with_capacity(self.t.len() + 1);
         self.match_offsets.push(0);
-        for lists in per_user {
-            for list in lists {
-                self.matches.extend(list);
-                self.match_offsets.push(self.matches.len());
+        self.matches = Vec::with_capacity(per_user.iter().map(|(_, found)| found.len()).sum());
+        for (counts, found) in per_user {
+            self.matches.extend(found);
+            let mut end = *self.match_offsets.last().expect("an offset");
+            for n in counts {
+                end += n as usize;
+                self.match_offsets.push(end);
             }
         }
     }
 
-    fn find_matches(&self, r: usize) -> Vec<u32> {
+    /// Appends the records of `r`'s correspondent that match `r` to `found`.
+    fn find_matches(&self, r: usize, found: &mut Vec<u32>) {
         let Some(other) = self.present(self.correspondent[r]) else {
-            return Vec::new();
+            return;
         };
         let range = self.records(other);
         let times = &self.t[range.clone()];
         let from = range.start + times.partition_point(|&t| t <= self.t[r] - MATCH_WINDOW);
-        let mut found = Vec::new();
         for m in from..range.end {
             if self.t[m] >= self.t[r] + MATCH_WINDOW {
                 break;
@@ -311,7 +323,6 @@ impl PopulationIndex {
                 found.push(m as u32);
             }
         }
-        found
     }
 
     /// The user behind a correspondent name, when its file was read.
