@@ -82,10 +82,17 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
     if x == 0.0 {
         return p;
     }
+    product_or_pow(x, n as f64, p, err)
+}
+
+/// `x ** y` from a product `p` of rounded factors and its error `err`:
+/// the nearest double to `p + err` where [`pow_is`] says `pow` can only
+/// return it, `pow` itself otherwise.
+fn product_or_pow(x: f64, y: f64, p: f64, err: f64) -> f64 {
     let (p, err) = renormalised(p, err);
     match pow_is(p, err) {
         true => p,
-        false => py_pow(x, n as f64),
+        false => py_pow(x, y),
     }
 }
 
@@ -113,11 +120,7 @@ pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
             (p, x.mul_add(s, -p) + x * sqrt_err)
         }
     };
-    let (p, err) = renormalised(p, err);
-    match pow_is(p, err) {
-        true => p,
-        false => py_pow(x, y),
-    }
+    product_or_pow(x, y, p, err)
 }
 
 fn seq_sum(values: impl Iterator<Item = f64>) -> f64 {
@@ -145,15 +148,10 @@ fn moments(data: &[f64], mean: f64) -> [f64; 3] {
         let p2 = d * d;
         let e2 = d.mul_add(d, -p2);
         let (p3, p4) = (p2 * d, p2 * p2);
-        let checked = |n: u32, p: f64, err: f64| {
-            if d == 0.0 {
-                return p;
-            }
-            let (p, err) = renormalised(p, err);
-            match pow_is(p, err) {
-                true => p,
-                false => py_pow(d, n as f64),
-            }
+        // As py_pow_int: a zero deviation's powers are pow's zeros.
+        let checked = |n: u32, p: f64, err: f64| match d == 0.0 {
+            true => p,
+            false => product_or_pow(d, n as f64, p, err),
         };
         s2 += checked(2, p2, e2);
         s3 += checked(3, p3, p2.mul_add(d, -p3) + e2 * d);
