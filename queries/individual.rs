@@ -64,7 +64,7 @@ fn share(count: usize, of: usize) -> Option<f64> {
 
 fn active_days(p: &Period) -> Option<f64> {
     // Days never decrease in time order: count the changes.
-    let days = p.records.windows(2).filter(|w| w[0].day != w[1].day).count() + 1;
+    let days = p.records.windows(2).filter(|w| w[0].day() != w[1].day()).count() + 1;
     Some(days as f64)
 }
 
@@ -73,7 +73,7 @@ fn number_of_contacts(p: &Period) -> Option<f64> {
 }
 
 fn call_duration(p: &Period, values: &mut Vec<f64>) {
-    values.extend(p.records.iter().filter_map(|r| r.dur).map(|d| d as f64));
+    values.extend(p.records.iter().filter_map(|r| r.dur()).map(|d| d as f64));
 }
 
 fn percent_nocturnal(p: &Period) -> Option<f64> {
@@ -202,19 +202,7 @@ mod tests {
     use crate::load::{CALL, TEXT};
 
     fn rec(t: i64, kind: i32, out: bool) -> Record {
-        Record {
-            t,
-            day: t / 86_400,
-            bin: t / 1800,
-            kind,
-            out,
-            night: false,
-            dur: None,
-            corr: Some(0),
-            pos: 0,
-            lat: None,
-            lon: None,
-        }
+        Record::new(t, kind, out, false, 0, None).with_corr(Some(0))
     }
 
     #[test]

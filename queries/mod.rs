@@ -49,27 +49,78 @@ pub enum Level {
     Recharges,
 }
 
-/// One valid record, as the indicators of records see it.
+/// One valid record, as the indicators of records see it. Kept small
+/// (56 bytes): a chunk holds every record of its users, and the passes
+/// copy the records of each period they filter.
 #[derive(Debug, Clone, Copy)]
 pub struct Record {
     /// Seconds since the epoch, local time.
     pub t: i64,
-    /// Days since the epoch, local time.
-    pub day: i64,
-    /// Half hours since the epoch, local time.
-    pub bin: i64,
+    /// Call seconds, where `has_dur` (see [`Record::dur`]).
+    duration: i64,
+    /// Latitude and longitude, where known.
+    pub location: Option<(f64, f64)>,
+    /// See [`Record::corr`]; [`NO_CORRESPONDENT`] for other kinds.
+    correspondent: u32,
+    /// The user's number for the position (antenna and location).
+    pub pos: u32,
     /// [`crate::load::CALL`], [`crate::load::TEXT`] or another kind.
     pub kind: i32,
     pub out: bool,
     pub night: bool,
+    has_dur: bool,
+}
+
+/// The correspondent number of a record without one: numbers count the
+/// user's correspondents, far fewer than this.
+const NO_CORRESPONDENT: u32 = u32::MAX;
+
+impl Record {
+    /// A record without duration or correspondent (see [`Record::with_dur`]
+    /// and [`Record::with_corr`]).
+    pub fn new(t: i64, kind: i32, out: bool, night: bool, pos: u32, location: Option<(f64, f64)>) -> Record {
+        Record {
+            t,
+            duration: 0,
+            location,
+            correspondent: NO_CORRESPONDENT,
+            pos,
+            kind,
+            out,
+            night,
+            has_dur: false,
+        }
+    }
+
+    pub fn with_dur(mut self, dur: Option<i64>) -> Record {
+        (self.has_dur, self.duration) = (dur.is_some(), dur.unwrap_or(0));
+        self
+    }
+
+    pub fn with_corr(mut self, corr: Option<u32>) -> Record {
+        self.correspondent = corr.unwrap_or(NO_CORRESPONDENT);
+        self
+    }
+
+    /// Days since the epoch, local time.
+    pub fn day(&self) -> i64 {
+        self.t.div_euclid(86_400)
+    }
+
+    /// Half hours since the epoch, local time.
+    pub fn bin(&self) -> i64 {
+        self.t.div_euclid(1800)
+    }
+
     /// Call seconds; `None` where the file gave none.
-    pub dur: Option<i64>,
+    pub fn dur(&self) -> Option<i64> {
+        self.has_dur.then_some(self.duration)
+    }
+
     /// The user's number for the correspondent; `None` for other kinds.
-    pub corr: Option<u32>,
-    /// The user's number for the position (antenna and location).
-    pub pos: u32,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
+    pub fn corr(&self) -> Option<u32> {
+        (self.correspondent != NO_CORRESPONDENT).then_some(self.correspondent)
+    }
 }
 
 /// A user's records of one period, in time order, and what the indicators
@@ -131,4 +182,21 @@ pub fn registry() -> Vec<Indicator> {
     all.extend(spatial::indicators());
     all.extend(recharges::indicators());
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Record;
+
+    #[test]
+    fn a_record_is_small_and_keeps_what_it_was_given() {
+        assert_eq!(std::mem::size_of::<Record>(), 56);
+        // 2014-03-02 07:13:30 is day 16,131 and half hour 774,302.
+        let t = 1_393_744_410;
+        let r = Record::new(t, crate::load::CALL, true, false, 3, Some((1.5, -2.0)));
+        assert_eq!((r.day(), r.bin(), r.dur(), r.corr()), (16_131, 774_302, None, None));
+        let r = r.with_dur(Some(0)).with_corr(Some(7));
+        assert_eq!((r.dur(), r.corr(), r.pos, r.location), (Some(0), Some(7), 3, Some((1.5, -2.0))));
+        assert_eq!(r.with_dur(Some(i64::MIN)).dur(), Some(i64::MIN));
+    }
 }

@@ -29,10 +29,10 @@ pub fn binned(records: &[Record], mut each: impl FnMut(&Record)) {
     let mut seen: Vec<(u32, u32, usize)> = Vec::new();
     let mut start = 0;
     while start < records.len() {
-        let bin = records[start].bin;
+        let bin = records[start].bin();
         let mut end = start;
         seen.clear();
-        while end < records.len() && records[end].bin == bin {
+        while end < records.len() && records[end].bin() == bin {
             let p = records[end].pos;
             match seen.iter_mut().find(|s| s.0 == p) {
                 Some(s) => s.1 += 1,
@@ -53,7 +53,12 @@ pub fn places_of(records: &[Record], places: &mut Vec<Place>) {
     places.clear();
     binned(records, |r| match places.iter_mut().find(|p| p.pos == r.pos) {
         Some(p) => p.n += 1,
-        None => places.push(Place { pos: r.pos, n: 1, lat: r.lat, lon: r.lon }),
+        None => places.push(Place {
+            pos: r.pos,
+            n: 1,
+            lat: r.location.map(|l| l.0),
+            lon: r.location.map(|l| l.1),
+        }),
     });
 }
 
@@ -156,7 +161,7 @@ pub fn churn_distances(records: &[Record], out: &mut Vec<f64>) {
     let mut weeks: Vec<Vec<(u32, f64)>> = Vec::new();
     let mut last_week = None;
     binned(records, |r| {
-        let week = (r.day - 4).div_euclid(7);
+        let week = (r.day() - 4).div_euclid(7);
         if last_week != Some(week) {
             weeks.push(Vec::new());
             last_week = Some(week);
@@ -200,19 +205,7 @@ mod tests {
     /// A record at half hour `bin` (one record a minute), at position `pos`.
     fn at(bin: i64, minute: i64, pos: u32, lat: f64, lon: f64) -> Record {
         let t = bin * 1800 + minute * 60;
-        Record {
-            t,
-            day: t / 86_400,
-            bin,
-            kind: crate::load::TEXT,
-            out: true,
-            night: true,
-            dur: None,
-            corr: Some(0),
-            pos,
-            lat: Some(lat),
-            lon: Some(lon),
-        }
+        Record::new(t, crate::load::TEXT, true, true, pos, Some((lat, lon))).with_corr(Some(0))
     }
 
     #[test]

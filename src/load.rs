@@ -116,9 +116,9 @@ impl UserTable {
         for r in &mut self.records {
             let next = positions.len() as u32;
             r.pos = *positions.entry(r.pos).or_insert(next);
-            if let Some(c) = &mut r.corr {
+            if let Some(c) = r.corr() {
                 let next = contacts.len() as u32;
-                *c = *contacts.entry(*c).or_insert(next);
+                *r = r.with_corr(Some(*contacts.entry(c).or_insert(next)));
             }
         }
     }
@@ -618,19 +618,9 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
             Some(*contacts.entry(rows.get(i, correspondent)).or_insert(next))
         };
 
-        let record = Record {
-            t,
-            day: t.div_euclid(SECONDS_PER_DAY),
-            bin: t.div_euclid(1800),
-            kind,
-            out: rows.get(i, direction) == "out",
-            night: is_night(t),
-            dur: durations[i],
-            corr,
-            pos,
-            lat: location.map(|l| l.0),
-            lon: location.map(|l| l.1),
-        };
+        let record = Record::new(t, kind, rows.get(i, direction) == "out", is_night(t), pos, location)
+            .with_dur(durations[i])
+            .with_corr(corr);
         let (period, weekend) = (period_key(groupby, t), is_weekend(t));
         if let Some(full) = &mut full {
             full.records.push(record);
@@ -685,18 +675,10 @@ mod tests {
         // Monday 1970-01-05 01:00, Sunday 1970-01-11 00:00, Monday 1970-01-12:
         // days 4, 10 and 11, ISO weeks 0, 0 and 1.
         let times = [4 * SECONDS_PER_DAY + 3600, 10 * SECONDS_PER_DAY, 11 * SECONDS_PER_DAY];
-        let record = |(i, t): (usize, i64)| Record {
-            t,
-            day: t / SECONDS_PER_DAY,
-            bin: t / 1800,
-            kind: CALL,
-            out: true,
-            night: is_night(t),
-            dur: Some(60),
-            corr: Some(2 - i as u32),
-            pos: 10 + i as u32,
-            lat: None,
-            lon: None,
+        let record = |(i, t): (usize, i64)| {
+            Record::new(t, CALL, true, is_night(t), 10 + i as u32, None)
+                .with_dur(Some(60))
+                .with_corr(Some(2 - i as u32))
         };
         let table = UserTable {
             records: times.into_iter().enumerate().map(record).collect(),
@@ -710,7 +692,7 @@ mod tests {
         assert_eq!(kept.records.iter().map(|r| r.t).collect::<Vec<_>>(), [times[0], times[2]]);
         assert_eq!((kept.periods, kept.weekend), (vec![4, 11], vec![false, false]));
         // Positions and contacts are numbered again in order of appearance.
-        let numbers: Vec<(u32, Option<u32>)> = kept.records.iter().map(|r| (r.pos, r.corr)).collect();
+        let numbers: Vec<(u32, Option<u32>)> = kept.records.iter().map(|r| (r.pos, r.corr())).collect();
         assert_eq!(numbers, [(0, Some(0)), (1, Some(1))]);
 
         let weekly = table.regrouped(GroupBy::Week);
@@ -738,7 +720,7 @@ mod tests {
                 Loaded::Empty => panic!("records expected"),
             }
         };
-        let numbers = |table: &UserTable| table.records.iter().map(|r| (r.pos, r.corr)).collect::<Vec<_>>();
+        let numbers = |table: &UserTable| table.records.iter().map(|r| (r.pos, r.corr())).collect::<Vec<_>>();
 
         let (alone, with_full) = (load(false), load(true));
         // B, A, C and y, x, z in order of appearance among the kept records.

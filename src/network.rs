@@ -249,7 +249,7 @@ impl PopulationIndex {
     ) -> Result<()> {
         self.t.extend(table.records.iter().map(|r| r.t));
         self.out.extend(table.records.iter().map(|r| r.out));
-        self.duration.extend(table.records.iter().map(|r| r.dur));
+        self.duration.extend(table.records.iter().map(|r| r.dur()));
         self.interaction.extend(links.interaction);
         let ids: Vec<u32> = links
             .names

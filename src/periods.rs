@@ -63,7 +63,7 @@ impl<'a> Chunk<'a> {
             .collect();
         let contacts = users
             .iter()
-            .flat_map(|u| u.records.iter().filter_map(|r| r.corr))
+            .flat_map(|u| u.records.iter().filter_map(|r| r.corr()))
             .max()
             .map_or(0, |c| c as usize + 1);
         Chunk { users, contacts }
@@ -238,7 +238,7 @@ impl ContactIndex {
         self.contacts.clear();
         let mut slots = Vec::with_capacity(records.len());
         for r in records {
-            let Some(c) = r.corr else {
+            let Some(c) = r.corr() else {
                 slots.push(u32::MAX);
                 continue;
             };
@@ -251,12 +251,12 @@ impl ContactIndex {
             contact.n += 1;
             contact.n_out += r.out as u32;
             if r.kind == crate::load::CALL {
-                contact.dur += r.dur.unwrap_or(0);
+                contact.dur += r.dur().unwrap_or(0);
             }
             slots.push(*s);
         }
         for r in records {
-            if let Some(c) = r.corr {
+            if let Some(c) = r.corr() {
                 self.slot[c as usize] = u32::MAX;
             }
         }
@@ -509,19 +509,7 @@ mod tests {
 
     #[test]
     fn user_ranges_cover_every_user_in_parts_of_about_equal_records() {
-        let record = Record {
-            t: 0,
-            day: 0,
-            bin: 0,
-            kind: 0,
-            out: false,
-            night: false,
-            dur: None,
-            corr: None,
-            pos: 0,
-            lat: None,
-            lon: None,
-        };
+        let record = Record::new(0, 0, false, false, 0, None);
         // Six users: 5 records, then 1 each.
         let table =
             |n: usize| UserTable { records: vec![record; n], periods: vec![0; n], weekend: vec![false; n] };

@@ -54,7 +54,7 @@ pub fn evaluate(
     // stay below their table's.
     let contacts = bases
         .iter()
-        .flat_map(|t| t.records.iter().filter_map(|r| r.corr))
+        .flat_map(|t| t.records.iter().filter_map(|r| r.corr()))
         .max()
         .map_or(0, |c| c as usize + 1);
 
