@@ -104,12 +104,10 @@ def scaling(binary, work, a):
     records; returns them with (wall s, records) of each size."""
     lines, walls = [], []
     for users in SCALE_USERS:
-        pop = os.path.join(work, "scale-%d" % users)
-        subprocess.run([binary, "synth", pop, "--users", str(users), "--weeks", str(a.weeks),
-                        "--seed", str(a.seed)], check=True, stdout=subprocess.DEVNULL)
+        records, antennas = population(binary, work, "scale-%d" % users, users, a)
         out = os.path.join(work, "scale-out")
-        s, mb = timed([binary, "batch", os.path.join(pop, "records"), os.path.join(pop, "antennas.csv"),
-                       "--output-dir", out] + ours(CASES[0][1]), out, a.repeat)
+        s, mb = timed([binary, "batch", records, antennas, "--output-dir", out] + ours(CASES[0][1]),
+                      out, a.repeat)
         n, recs = summary_counts(out)
         walls.append((s, recs, mb))
         ratio = "" if len(walls) == 1 else "time %.1fx for %.1fx the records" % (
@@ -119,7 +117,7 @@ def scaling(binary, work, a):
         print(line)
         lines.append(line)
         shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(pop, ignore_errors=True)
+        shutil.rmtree(os.path.dirname(records), ignore_errors=True)
     return lines, walls
 
 

@@ -104,7 +104,7 @@ impl Record {
 
     /// Days since the epoch, local time.
     pub fn day(&self) -> i64 {
-        self.t.div_euclid(86_400)
+        self.t.div_euclid(crate::calendar::SECONDS_PER_DAY)
     }
 
     /// Half hours since the epoch, local time.

@@ -174,7 +174,7 @@ fn plain_row(
             }
             Some(b'"') => return None,
             Some(b'\n' | b'\r') | None => break,
-            Some(_) => {}
+            Some(_) => unreachable!("bytes that are not SPECIAL were skipped"),
         }
         i += 1;
     }

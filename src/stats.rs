@@ -61,20 +61,7 @@ fn renormalised(p: f64, err: f64) -> (f64, f64) {
 /// of the safe exponent range), and only then is `pow` asked.
 pub fn py_pow_int(x: f64, n: u32) -> f64 {
     let (p, err) = match n {
-        2 => {
-            let p = x * x;
-            (p, x.mul_add(x, -p))
-        }
-        3 => {
-            let p2 = x * x;
-            let (e2, p) = (x.mul_add(x, -p2), p2 * x);
-            (p, p2.mul_add(x, -p) + e2 * x)
-        }
-        4 => {
-            let p2 = x * x;
-            let (e2, p) = (x.mul_add(x, -p2), p2 * p2);
-            (p, p2.mul_add(p2, -p) + 2.0 * p2 * e2)
-        }
+        2..=4 => powers(x)[n as usize - 2],
         _ => return py_pow(x, n as f64),
     };
     // Zero deviations are common (equal values): a product of zeros is
@@ -83,6 +70,17 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
         return p;
     }
     product_or_pow(x, n as f64, p, err)
+}
+
+/// `x * x`, `x * x * x` and `x * x * x * x` as rounded products, each
+/// with its rounding error (exact up to about 2^-105 relative), the square
+/// and its error shared by the three.
+#[inline]
+fn powers(x: f64) -> [(f64, f64); 3] {
+    let p2 = x * x;
+    let e2 = x.mul_add(x, -p2);
+    let (p3, p4) = (p2 * x, p2 * p2);
+    [(p2, e2), (p3, p2.mul_add(x, -p3) + e2 * x), (p4, p2.mul_add(p2, -p4) + 2.0 * p2 * e2)]
 }
 
 /// `x ** y` from a product `p` of rounded factors and its error `err`:
@@ -145,17 +143,15 @@ fn moments(data: &[f64], mean: f64) -> [f64; 3] {
     let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
     for &x in data {
         let d = x - mean;
-        let p2 = d * d;
-        let e2 = d.mul_add(d, -p2);
-        let (p3, p4) = (p2 * d, p2 * p2);
         // As py_pow_int: a zero deviation's powers are pow's zeros.
-        let checked = |n: u32, p: f64, err: f64| match d == 0.0 {
+        let checked = |n: u32, (p, err): (f64, f64)| match d == 0.0 {
             true => p,
             false => product_or_pow(d, n as f64, p, err),
         };
-        s2 += checked(2, p2, e2);
-        s3 += checked(3, p3, p2.mul_add(d, -p3) + e2 * d);
-        s4 += checked(4, p4, p2.mul_add(p2, -p4) + 2.0 * p2 * e2);
+        let [p2, p3, p4] = powers(d);
+        s2 += checked(2, p2);
+        s3 += checked(3, p3);
+        s4 += checked(4, p4);
     }
     let n = data.len() as f64;
     [s2 / n, s3 / n, s4 / n]
