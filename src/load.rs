@@ -429,7 +429,113 @@ pub fn load_user(file: &UserFile, antennas: Option<&Antennas>, groupby: GroupBy)
 
 /// [`load_user`], with the options of `spec`.
 pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
-    let (antennas, groupby) = (spec.antennas, spec.groupby);
+    let Some((parsed, links)) = parse_user(file, spec.antennas, spec.groupby, spec.links)? else {
+        return Ok(Loaded::Empty);
+    };
+    let loaded = match spec.keep {
+        None => parsed.into_loaded(),
+        Some(mask) => {
+            if mask.len() != parsed.table.len() {
+                bail!("{}: the file changed while the run read it", file.path.display());
+            }
+            parsed.select(Some(mask), spec.groupby, spec.full)
+        }
+    };
+    Ok(match loaded {
+        Loaded::Records(user) => Loaded::Records(UserRecords { links, ..user }),
+        Loaded::Empty => Loaded::Empty,
+    })
+}
+
+/// Every valid record of one user's file, before any selection: the table
+/// of any mask of them, and its reporting facts, derive from this.
+pub struct Parsed {
+    /// Every valid record in time order, numbered in that order, with the
+    /// periods of `groupby`.
+    pub table: UserTable,
+    groupby: GroupBy,
+    /// For each record with an antenna id that the antennas file does not
+    /// locate (every antenna id without an antennas file): the id's number
+    /// in the file; `u32::MAX` for the others.
+    unlisted: Vec<u32>,
+    ignored: [u64; 7],
+}
+
+impl Parsed {
+    /// The user's records where `keep` is true (all without a mask), as a
+    /// file holding only those would give them, with the periods of
+    /// `groupby`; with `full`, also every valid record in those periods,
+    /// numbered as loaded.
+    pub fn select(&self, keep: Option<&[bool]>, groupby: GroupBy, full: bool) -> Loaded {
+        let kept = |rank: usize| keep.is_none_or(|mask| mask[rank]);
+        let periods = |table: &mut UserTable| {
+            if groupby != self.groupby {
+                table.periods = table.records.iter().map(|r| period_key(groupby, r.t)).collect();
+            }
+        };
+        let mut table = match keep {
+            Some(mask) => self.table.filter(mask),
+            None => self.table.clone(),
+        };
+        if table.is_empty() {
+            return Loaded::Empty;
+        }
+        periods(&mut table);
+        let unlisted = (0..self.table.len()).filter(|&rank| kept(rank)).map(|rank| self.unlisted[rank]);
+        let meta = meta(&table, unlisted, self.ignored, groupby);
+        let full = full.then(|| {
+            let mut full = self.table.clone();
+            periods(&mut full);
+            full
+        });
+        Loaded::Records(UserRecords { table, meta, links: None, full })
+    }
+
+    /// Every record, without copying them.
+    fn into_loaded(self) -> Loaded {
+        let meta = meta(&self.table, self.unlisted.iter().copied(), self.ignored, self.groupby);
+        Loaded::Records(UserRecords { table: self.table, meta, links: None, full: None })
+    }
+}
+
+/// The reporting facts of a user's table of records, whose records carry
+/// the `unlisted` antenna numbers of [`Parsed`].
+fn meta(
+    table: &UserTable,
+    unlisted: impl Iterator<Item = u32>,
+    ignored: [u64; 7],
+    groupby: GroupBy,
+) -> UserMeta {
+    let (records, periods) = (&table.records, &table.periods);
+    let m = records.len();
+    let mut unknown: Vec<u32> = unlisted.filter(|&a| a != u32::MAX).collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    UserMeta {
+        records: m,
+        ignored,
+        start: records[0].t,
+        end: records[m - 1].t,
+        has_call: records.iter().any(|r| r.kind == CALL),
+        has_text: records.iter().any(|r| r.kind == TEXT),
+        missing_location: records.iter().filter(|r| r.location.is_none()).count() as f64 / m as f64,
+        antennas_missing_locations: unknown.len(),
+        bins: match groupby {
+            GroupBy::None => 1,
+            _ => periods[m - 1] - periods[0] + 1,
+        },
+        bins_with_data: 1 + periods.windows(2).filter(|w| w[0] != w[1]).count() as i64,
+    }
+}
+
+/// Reads, validates and sorts one user's file: its valid records, and
+/// their [`Links`] when asked for; None without a valid record.
+pub fn parse_user(
+    file: &UserFile,
+    antennas: Option<&Antennas>,
+    groupby: GroupBy,
+    with_links: bool,
+) -> Result<Option<(Parsed, Option<Links>)>> {
     let bytes = read_text(&file.path)?;
     let text = std::str::from_utf8(&bytes).context("text checked by read_text")?;
     let path = file.path.display();
@@ -438,7 +544,7 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         anyhow!("{path}: row {line}, column {column}: a quoted field is never closed")
     })?;
     if rows.is_empty() {
-        return Ok(Loaded::Empty);
+        return Ok(None);
     }
 
     if header.iter().any(|h| h == "place_id") {
@@ -520,13 +626,13 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         }
     }
     if keep.is_empty() {
-        return Ok(Loaded::Empty);
+        return Ok(None);
     }
 
     // A stable sort by time: file order breaks ties.
     keep.sort_by_key(|&(t, _)| t);
 
-    let links = spec.links.then(|| {
+    let links = with_links.then(|| {
         let mut names: HashMap<&str, u32> = HashMap::new();
         let mut links = Links::default();
         for &(_, i) in &keep {
@@ -545,52 +651,41 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         }
         links
     });
-    if let Some(mask) = spec.keep {
-        if mask.len() != keep.len() {
-            bail!("{path}: the file changed while the run read it");
-        }
-    }
-    let kept = |rank: usize| spec.keep.is_none_or(|mask| mask[rank]);
-    let m = (0..keep.len()).filter(|&rank| kept(rank)).count();
-    if m == 0 {
-        return Ok(Loaded::Empty);
-    }
-    let mut full = (spec.full && spec.keep.is_some()).then(|| UserTable {
-        records: Vec::with_capacity(keep.len()),
-        periods: Vec::with_capacity(keep.len()),
-        weekend: Vec::with_capacity(keep.len()),
-    });
 
-    let mut table = UserTable {
-        records: Vec::with_capacity(m),
-        periods: Vec::with_capacity(m),
-        weekend: Vec::with_capacity(m),
+    let m = keep.len();
+    let mut parsed = Parsed {
+        table: UserTable {
+            records: Vec::with_capacity(m),
+            periods: Vec::with_capacity(m),
+            weekend: Vec::with_capacity(m),
+        },
+        groupby,
+        unlisted: Vec::with_capacity(m),
+        ignored,
     };
     let mut contacts: PlHashMap<&str, u32> = PlHashMap::new();
     let mut positions: PlHashMap<PositionKey, u32> = PlHashMap::new();
     let mut by_antenna: PlHashMap<Option<&str>, (u32, Option<(f64, f64)>)> = PlHashMap::new();
-    let mut missing_location = 0usize;
-    let mut unknown_antennas: Vec<&str> = Vec::new();
-    let mut meta = UserMeta { records: m, ignored, ..Default::default() };
+    let mut antenna_ids: PlHashMap<&str, u32> = PlHashMap::new();
 
-    for (rank, &(t, i)) in keep.iter().enumerate() {
-        let is_kept = kept(rank);
-        if !is_kept && full.is_none() {
-            continue;
-        }
+    for &(t, i) in &keep {
         let kind = kinds[i];
         let antenna_id = antenna.map(|c| rows.get(i, c)).filter(|a| !a.is_empty());
 
         // With an antennas file, the file decides every record's location,
         // even for records that carried coordinates: a position is then
         // its antenna, numbered and looked up once per file.
-        let (pos, location, listed) = match antennas {
+        let (pos, location, unlisted) = match antennas {
             Some(table) => {
                 let next = by_antenna.len() as u32;
                 let &mut (pos, listed) = by_antenna
                     .entry(antenna_id)
                     .or_insert_with(|| (next, antenna_id.and_then(|a| table.get(a))));
-                (pos, listed, listed)
+                let unlisted = match (antenna_id, listed) {
+                    (Some(_), None) => pos,
+                    _ => u32::MAX,
+                };
+                (pos, listed, unlisted)
             }
             None => {
                 let location = locations[i];
@@ -599,17 +694,13 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
                     antenna: antenna_id,
                     location: location.map(|(a, b)| (a.to_bits(), b.to_bits())),
                 };
-                (*positions.entry(key).or_insert(next), location, None)
+                let unlisted = antenna_id.map_or(u32::MAX, |a| {
+                    let next = antenna_ids.len() as u32;
+                    *antenna_ids.entry(a).or_insert(next)
+                });
+                (*positions.entry(key).or_insert(next), location, unlisted)
             }
         };
-        if is_kept {
-            if location.is_none() {
-                missing_location += 1;
-            }
-            if let (Some(a), None) = (antenna_id, listed) {
-                unknown_antennas.push(a);
-            }
-        }
 
         let corr = if kind == OTHER {
             None
@@ -621,38 +712,12 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
         let record = Record::new(t, kind, rows.get(i, direction) == "out", is_night(t), pos, location)
             .with_dur(durations[i])
             .with_corr(corr);
-        let (period, weekend) = (period_key(groupby, t), is_weekend(t));
-        if let Some(full) = &mut full {
-            full.records.push(record);
-            full.periods.push(period);
-            full.weekend.push(weekend);
-        }
-        if is_kept {
-            table.records.push(record);
-            table.periods.push(period);
-            table.weekend.push(weekend);
-            meta.has_call |= kind == CALL;
-            meta.has_text |= kind == TEXT;
-        }
+        parsed.table.records.push(record);
+        parsed.table.periods.push(period_key(groupby, t));
+        parsed.table.weekend.push(is_weekend(t));
+        parsed.unlisted.push(unlisted);
     }
-
-    unknown_antennas.sort_unstable();
-    unknown_antennas.dedup();
-    meta.antennas_missing_locations = unknown_antennas.len();
-    meta.missing_location = missing_location as f64 / m as f64;
-    meta.start = table.records[0].t;
-    meta.end = table.records[m - 1].t;
-    let periods = &table.periods;
-    meta.bins = match groupby {
-        GroupBy::None => 1,
-        _ => periods[m - 1] - periods[0] + 1,
-    };
-    meta.bins_with_data = 1 + periods.windows(2).filter(|w| w[0] != w[1]).count() as i64;
-    if full.is_some() {
-        // Numbered with the records that the full table adds.
-        table.renumber();
-    }
-    Ok(Loaded::Records(UserRecords { table, meta, links, full }))
+    Ok(Some((parsed, links)))
 }
 
 #[cfg(test)]
