@@ -184,6 +184,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
             plan.attributes.as_deref(),
             &registry,
             plan.threads,
+            crate::network::KEPT_RECORDS,
         )?),
         false => None,
     };
@@ -274,12 +275,16 @@ struct LoadedUser {
 fn load_user_files(
     file: &UserFile,
     antennas: Option<&Antennas>,
-    keep: Option<&[bool]>,
+    ego: Option<(&NetworkRun, &EgoNetwork)>,
     plan: &Plan,
 ) -> Result<LoadedUser> {
     // In network mode, a user of the chunk may be another ego's neighbour.
+    let keep = ego.map(|(_, e)| e.keep.as_slice());
     let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep, full: plan.network };
-    let records = load::load_user_with(file, &spec)?;
+    let records = match ego {
+        Some((net, e)) => net.population().load(e.user, &spec)?,
+        None => load::load_user_with(file, &spec)?,
+    };
     let attributes = match &plan.attributes {
         Some(dir) => load_attributes(dir, &file.id)?,
         None => Vec::new(),
@@ -314,11 +319,13 @@ fn process_chunk(
         Some(net) => chunk.par_iter().map(|f| net.ego(&f.id)).collect(),
         None => chunk.iter().map(|_| None).collect(),
     };
+    let net = network.as_deref();
+    let load = |i: usize| {
+        let ego = net.zip(egos[i].as_ref());
+        load_user_files(&chunk[i], antennas, ego, plan)
+    };
     let loaded: Vec<Result<LoadedUser>> =
-        workers::map(&(0..chunk.len()).collect::<Vec<_>>(), plan.threads, |&i| {
-            let keep = egos[i].as_ref().map(|e| e.keep.as_slice());
-            load_user_files(&chunk[i], antennas, keep, plan)
-        });
+        workers::map(&(0..chunk.len()).collect::<Vec<_>>(), plan.threads, |&i| load(i));
 
     // Number the users with records, in chunk order.
     let mut tables = Vec::new();

@@ -464,8 +464,8 @@ pub struct Parsed {
 impl Parsed {
     /// The user's records where `keep` is true (all without a mask), as a
     /// file holding only those would give them, with the periods of
-    /// `groupby`; with `full`, also every valid record in those periods,
-    /// numbered as loaded.
+    /// `groupby`; with a mask and `full`, also every valid record in those
+    /// periods, numbered as loaded (see [`LoadSpec::full`]).
     pub fn select(&self, keep: Option<&[bool]>, groupby: GroupBy, full: bool) -> Loaded {
         let kept = |rank: usize| keep.is_none_or(|mask| mask[rank]);
         let periods = |table: &mut UserTable| {
@@ -483,7 +483,7 @@ impl Parsed {
         periods(&mut table);
         let unlisted = (0..self.table.len()).filter(|&rank| kept(rank)).map(|rank| self.unlisted[rank]);
         let meta = meta(&table, unlisted, self.ignored, groupby);
-        let full = full.then(|| {
+        let full = (full && keep.is_some()).then(|| {
             let mut full = self.table.clone();
             periods(&mut full);
             full

@@ -16,7 +16,8 @@ use polars::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::engine;
-use crate::load::{self, LoadSpec, Loaded, UserFile, UserTable};
+use crate::load::{LoadSpec, Loaded, UserTable};
+use crate::network::Population;
 use crate::options::{GroupBy, IndicatorOptions, Stats};
 use crate::queries::Indicator;
 use crate::subsets::Subset;
@@ -69,14 +70,14 @@ impl Neighbours {
     }
 
     /// Computes, in one engine run, the values of every record set of
-    /// `wanted` that is not known yet. `files[u]` is user `u`'s file, read
-    /// unless `full_tables` already holds every valid record of `u`, in
-    /// weekly periods.
+    /// `wanted` that is not known yet. User `u`'s records come from
+    /// `population`, unless `full_tables` already holds every valid record
+    /// of `u`, in weekly periods.
     pub fn prepare(
         &mut self,
         wanted: &[Wanted],
         full_tables: &HashMap<u32, UserTable>,
-        files: &[UserFile],
+        population: &Population,
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
@@ -90,9 +91,12 @@ impl Neighbours {
             }
         }
 
-        // In slices: the tables of every set at once would be large.
+        // In slices: the tables of every set at once would be large. A
+        // slice evaluates the whole table of each user it takes sets of:
+        // a user's sets go together, so that few users span two slices.
+        todo.sort_by_key(|(set, _)| set.0);
         for slice in todo.chunks(SLICE) {
-            self.compute(slice, full_tables, files, antennas, registry, threads)?;
+            self.compute(slice, full_tables, population, antennas, registry, threads)?;
         }
         Ok(())
     }
@@ -101,7 +105,7 @@ impl Neighbours {
         &mut self,
         todo: &[(RecordSet, &Wanted)],
         full_tables: &HashMap<u32, UserTable>,
-        files: &[UserFile],
+        population: &Population,
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
@@ -119,7 +123,7 @@ impl Neighbours {
         readers.dedup();
         let read = workers::map(&readers, threads, |&user| -> Result<Option<UserTable>, String> {
             let spec = LoadSpec { antennas, groupby: GroupBy::Week, links: false, keep: None, full: false };
-            match load::load_user_with(&files[user as usize], &spec) {
+            match population.load(user, &spec) {
                 Ok(Loaded::Records(records)) => Ok(Some(records.table)),
                 Ok(Loaded::Empty) => Ok(None),
                 Err(e) => Err(format!("{e:#}")),
@@ -159,7 +163,7 @@ impl Neighbours {
                 if table.len() != item.keep.len() {
                     bail!(
                         "{}: the file changed while the run read it",
-                        files[item.user as usize].path.display()
+                        population.file(item.user).path.display()
                     );
                 }
                 let base = *base_of.entry(item.user).or_insert_with(|| {

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::antennas::Antennas;
 use crate::attributes::{load_attributes, Attributes};
-use crate::load::{self, Interaction, LoadSpec, Loaded, UserFile, UserTable};
+use crate::load::{self, Interaction, LoadSpec, Loaded, Parsed, UserFile, UserTable};
 use crate::neighbours::{Neighbours, Wanted};
 use crate::options::GroupBy;
 use crate::queries::Indicator;
@@ -32,11 +32,47 @@ const MATCH_WINDOW: i64 = 30;
 /// Interaction weights count distinct blocks of this many seconds.
 const BLOCK: i64 = 1800;
 
+/// Up to this many valid records in the population, reading it for the
+/// index keeps every user's records (about 70 bytes each), which then serve
+/// the egos and their neighbours without reading any file again. A larger
+/// population reads the files of each chunk again, in bounded memory.
+pub const KEPT_RECORDS: usize = 4_000_000;
+
+/// The population's user files, in index order, and every user's valid
+/// records when the index kept them.
+pub struct Population {
+    files: Vec<UserFile>,
+    /// By user: None for a file without valid records. Empty when the
+    /// records were not kept.
+    parsed: Vec<Option<Parsed>>,
+}
+
+impl Population {
+    /// Loads `user` as `spec` asks (its links aside), from the kept records
+    /// or else from its file.
+    pub fn load(&self, user: u32, spec: &LoadSpec) -> Result<Loaded> {
+        let Some(parsed) = self.parsed.get(user as usize) else {
+            return load::load_user_with(self.file(user), spec);
+        };
+        let Some(parsed) = parsed else {
+            return Ok(Loaded::Empty);
+        };
+        if spec.keep.is_some_and(|mask| mask.len() != parsed.table.len()) {
+            anyhow::bail!("{}: a record mask does not fit the records read", self.file(user).path.display());
+        }
+        Ok(parsed.select(spec.keep, spec.groupby, spec.full))
+    }
+
+    pub fn file(&self, user: u32) -> &UserFile {
+        &self.files[user as usize]
+    }
+}
+
 /// Network analysis for a run: the population index, the user files in
 /// index order, and the indicator values that assortativity compares.
 pub struct NetworkRun {
     index: PopulationIndex,
-    files: Vec<UserFile>,
+    population: Population,
     neighbours: Neighbours,
     /// The attributes directory, and the attributes read from it so far.
     attributes_dir: Option<PathBuf>,
@@ -44,16 +80,19 @@ pub struct NetworkRun {
 }
 
 impl NetworkRun {
-    /// Reads every user of the records directory (`files`, sorted by id).
+    /// Reads every user of the records directory (`files`, sorted by id),
+    /// keeping their records if they have at most `keep_records` (see
+    /// [`KEPT_RECORDS`]).
     pub fn read(
         files: Vec<UserFile>,
         antennas: Option<&Antennas>,
         attributes_dir: Option<&Path>,
         registry: &[Indicator],
         threads: usize,
+        keep_records: usize,
     ) -> Result<NetworkRun> {
         let started = Instant::now();
-        let (index, unreadable) = PopulationIndex::build(&files, antennas, threads)?;
+        let (index, parsed, unreadable) = PopulationIndex::build(&files, antennas, threads, keep_records)?;
         for u in &unreadable {
             eprintln!("Warning: {} is outside every network: {}", u.user, u.error);
         }
@@ -65,11 +104,16 @@ impl NetworkRun {
         );
         Ok(NetworkRun {
             index,
-            files,
+            population: Population { files, parsed },
             neighbours: Neighbours::new(registry),
             attributes_dir: attributes_dir.map(Path::to_path_buf),
             attributes: HashMap::default(),
         })
+    }
+
+    /// The population's files and records.
+    pub fn population(&self) -> &Population {
+        &self.population
     }
 
     /// The network of the user `id`, unless its file could not be read.
@@ -106,12 +150,12 @@ impl NetworkRun {
             for item in &wanted {
                 if !self.attributes.contains_key(&item.user) {
                     let attributes =
-                        load_attributes(dir, &self.files[item.user as usize].id).unwrap_or_default();
+                        load_attributes(dir, &self.population.file(item.user).id).unwrap_or_default();
                     self.attributes.insert(item.user, attributes);
                 }
             }
         }
-        self.neighbours.prepare(&wanted, full_tables, &self.files, antennas, registry, threads)
+        self.neighbours.prepare(&wanted, full_tables, &self.population, antennas, registry, threads)
     }
 
     /// Adds the network values to a user's result tree: the reporting
@@ -192,13 +236,15 @@ pub struct Unreadable {
 
 impl PopulationIndex {
     /// Reads every user file (in parallel) and matches every record with
-    /// its correspondent's records.
+    /// its correspondent's records. Returns every user's valid records too,
+    /// when the population has at most `keep_records` of them (none
+    /// otherwise).
     pub fn build(
         files: &[UserFile],
         antennas: Option<&Antennas>,
         threads: usize,
-    ) -> Result<(PopulationIndex, Vec<Unreadable>)> {
-        let spec = LoadSpec { antennas, groupby: GroupBy::None, links: true, keep: None, full: false };
+        keep_records: usize,
+    ) -> Result<(PopulationIndex, Vec<Option<Parsed>>, Vec<Unreadable>)> {
         let mut index = PopulationIndex {
             names: files.iter().map(|f| f.id.clone()).collect(),
             rank: Vec::new(),
@@ -216,29 +262,38 @@ impl PopulationIndex {
         let mut lookup: HashMap<String, u32> =
             index.names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
         let mut unreadable = Vec::new();
+        let mut kept: Vec<Option<Parsed>> = Vec::new();
+        let mut keeping = true;
 
-        // Loading in slices bounds the memory held by parsed frames.
+        // Loading in slices bounds the memory held by files being parsed.
         for slice in files.chunks(1024) {
-            let loaded = workers::map(slice, threads, |f| load::load_user_with(f, &spec));
+            let loaded = workers::map(slice, threads, |f| load::parse_user(f, antennas, GroupBy::None, true));
             for (file, result) in slice.iter().zip(loaded) {
-                let readable = match result {
-                    Ok(Loaded::Records(user)) => {
-                        index.append(&user.table, user.links.expect("links were asked for"), &mut lookup)?;
-                        true
+                let (readable, parsed) = match result {
+                    Ok(Some((parsed, links))) => {
+                        index.append(&parsed.table, links.expect("links were asked for"), &mut lookup)?;
+                        (true, Some(parsed))
                     }
-                    Ok(Loaded::Empty) => true,
+                    Ok(None) => (true, None),
                     Err(e) => {
                         unreadable.push(Unreadable { user: file.id.clone(), error: format!("{e:#}") });
-                        false
+                        (false, None)
                     }
                 };
                 index.readable.push(readable);
                 index.offsets.push(index.t.len());
+                keeping &= index.t.len() <= keep_records;
+                if keeping {
+                    kept.push(parsed);
+                }
+            }
+            if !keeping {
+                kept = Vec::new();
             }
         }
         index.match_all();
         index.rank_names();
-        Ok((index, unreadable))
+        Ok((index, kept, unreadable))
     }
 
     fn append(
