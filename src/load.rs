@@ -97,7 +97,12 @@ impl UserTable {
     /// The records where `keep` is true (one flag per record), numbered
     /// as if they were all the file held (see [`UserTable::renumber`]).
     pub fn filter(&self, keep: &[bool]) -> UserTable {
-        let mut out = UserTable::default();
+        let n = keep.iter().filter(|k| **k).count();
+        let mut out = UserTable {
+            records: Vec::with_capacity(n),
+            periods: Vec::with_capacity(n),
+            weekend: Vec::with_capacity(n),
+        };
         for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
             out.records.push(self.records[i]);
             out.periods.push(self.periods[i]);
@@ -112,13 +117,26 @@ impl UserTable {
     /// however it was loaded: churn_rate adds up per position in number
     /// order, and the same records must give the same bits.
     pub fn renumber(&mut self) {
-        let (mut positions, mut contacts): (PlHashMap<u32, u32>, PlHashMap<u32, u32>) = Default::default();
+        // Loading numbered them densely, below the file's record count: a
+        // slot per number.
+        let size = |n: Option<u32>| n.map_or(0, |n| n as usize + 1);
+        let mut positions = vec![u32::MAX; size(self.records.iter().map(|r| r.pos).max())];
+        let mut contacts = vec![u32::MAX; size(self.records.iter().filter_map(|r| r.corr()).max())];
+        let (mut next_position, mut next_contact) = (0, 0);
         for r in &mut self.records {
-            let next = positions.len() as u32;
-            r.pos = *positions.entry(r.pos).or_insert(next);
+            let slot = &mut positions[r.pos as usize];
+            if *slot == u32::MAX {
+                *slot = next_position;
+                next_position += 1;
+            }
+            r.pos = *slot;
             if let Some(c) = r.corr() {
-                let next = contacts.len() as u32;
-                *r = r.with_corr(Some(*contacts.entry(c).or_insert(next)));
+                let slot = &mut contacts[c as usize];
+                if *slot == u32::MAX {
+                    *slot = next_contact;
+                    next_contact += 1;
+                }
+                *r = r.with_corr(Some(*slot));
             }
         }
     }
