@@ -2,6 +2,7 @@
 //! an exit status (0 all users done or skipped, 1 some failed, 2 the run
 //! could not start).
 
+use std::ffi::{c_int, c_long};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
@@ -17,7 +18,28 @@ use bandicoot::synth;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay`, by its place in the options enum of
+/// the mimalloc.h that libmimalloc-sys 0.1.49 builds (3.3), whose Rust
+/// bindings do not name it. The test below checks its default.
+const MI_OPTION_PURGE_DELAY: c_int = 15;
+
+extern "C" {
+    fn mi_option_set(option: c_int, value: c_long);
+}
+
+/// Keeps freed memory for reuse rather than handing it back to the system
+/// a second after it is freed, mimalloc's default. A run frees and allocates
+/// about the same amounts chunk after chunk, and each page handed back
+/// costs a fault and its zeroing when taken again: on 10 million records,
+/// 19,000 page faults instead of 1,400 and a fifth of the run's time, for
+/// a peak of 252 MB instead of 205 MB.
+fn keep_freed_memory() {
+    // SAFETY: sets a plain integer option, before any other thread runs.
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Batch(args) => run_batch(args),
@@ -108,4 +130,25 @@ fn run_synth(args: SynthArgs) -> Result<ExitCode> {
         args.out_dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    extern "C" {
+        fn mi_option_get(option: c_int) -> c_long;
+    }
+
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        // SAFETY: reads and sets a plain integer option.
+        unsafe {
+            // The default of purge_delay in mimalloc's options.c: 1000 ms,
+            // which no neighbouring option has.
+            assert_eq!(mi_option_get(MI_OPTION_PURGE_DELAY), 1000);
+            keep_freed_memory();
+            assert_eq!(mi_option_get(MI_OPTION_PURGE_DELAY), -1);
+        }
+    }
 }
