@@ -46,19 +46,19 @@ pub fn push_float_repr(out: &mut String, x: f64) {
         return;
     }
 
-    let mut ryu = ryu::Buffer::new();
-    let text = ryu.format_finite(magnitude);
-    // Ryū writes plain notation ("0.000123", "1234.5") for decimal
+    let mut shortest = zmij::Buffer::new();
+    let text = shortest.format_finite(magnitude);
+    // Żmij writes plain notation ("0.000123", "1234.5") for decimal
     // exponents -5 to 15 and Python for -4 to 15, so between 1e-4 and 1e16
     // (both doubles exactly at a power of ten, so no shorter text crosses
     // them) its text is Python's. Elsewhere its notation ("0.0000123",
-    // "1.5e-7", "1e16") differs from Python's and is rebuilt below.
+    // "1.5e-7", "1e+16") differs from Python's and is rebuilt below.
     if (1e-4..1e16).contains(&magnitude) {
         out.push_str(text);
         return;
     }
 
-    let decimal = split_ryu(text.as_bytes());
+    let decimal = split_shortest(text.as_bytes());
     push_python_layout(out, decimal.digits(), decimal.exponent);
 }
 
@@ -243,14 +243,14 @@ impl Decimal {
     }
 }
 
-/// The digits and exponent of Ryū's text for a finite, positive, non-zero
+/// The digits and exponent of Żmij's text for a finite, positive, non-zero
 /// double.
 ///
-/// Ryū finds the same digits as Python's dtoa: the shortest that read
+/// Żmij finds the same digits as Python's dtoa: the shortest that read
 /// back as `x`, the closest of those, exact ties to even. Its text
-/// ("1234.5", "0.000123", "1.5e-10", "1e16") is only taken apart here for
+/// ("1234.5", "0.000123", "1.5e-10", "1e+16") is only taken apart here for
 /// digits and exponent, so its own layout does not matter.
-fn split_ryu(text: &[u8]) -> Decimal {
+fn split_shortest(text: &[u8]) -> Decimal {
     let mut decimal = Decimal { buf: [0; 24], len: 0, exponent: 0 };
     // The value is 0.<digits> * 10^(point + written exponent); `point`
     // counts digits before the '.' less the leading zeros dropped.
@@ -273,10 +273,10 @@ fn split_ryu(text: &[u8]) -> Decimal {
             b'.' => before_point = false,
             b'e' | b'E' => {
                 let exponent = std::str::from_utf8(&text[i + 1..]).expect("ASCII exponent");
-                written_exponent = exponent.parse().expect("Ryū writes an integer exponent");
+                written_exponent = exponent.parse().expect("Żmij writes an integer exponent");
                 break;
             }
-            other => unreachable!("unexpected byte {other:#x} in Ryū's text"),
+            other => unreachable!("unexpected byte {other:#x} in Żmij's text"),
         }
     }
     while decimal.len > 1 && decimal.buf[decimal.len - 1] == b'0' {
