@@ -377,14 +377,9 @@ fn process_chunk(
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options, layouts)?;
     if let Some(net) = network.as_mut() {
-        // An ego's table also serves assortativity, and its full table the
-        // egos it is a neighbour of.
-        let with_tables: Vec<(&EgoNetwork, &UserTable)> = members
-            .iter()
-            .zip(&tables)
-            .filter_map(|((i, ..), table)| Some((egos[*i].as_ref()?, table)))
-            .collect();
-        net.prepare(&with_tables, &full_tables, antennas, registry, plan.threads)?;
+        // The egos with records; their full tables serve assortativity.
+        let with_records: Vec<&EgoNetwork> = members.iter().filter_map(|(i, ..)| egos[*i].as_ref()).collect();
+        net.prepare(&with_records, &full_tables, antennas, registry, plan.threads)?;
     }
     let network = network.as_deref();
     let t3 = Instant::now();

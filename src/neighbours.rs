@@ -33,13 +33,11 @@ const SLICE: usize = 1000;
 /// A user with the ranks of the records it lost.
 type RecordSet = (u32, Vec<u32>);
 
-/// A record set that assortativity needs: a user, the records it keeps,
-/// and its table when the caller has already loaded exactly those records
-/// (an ego of the chunk), which spares reading the file again.
+/// A record set that assortativity needs: a user and the records it keeps
+/// (in the network of an ego, or as the ego).
 pub struct Wanted<'a> {
     pub user: u32,
     pub keep: &'a [bool],
-    pub table: Option<&'a UserTable>,
 }
 
 /// Indicator values in the order of [`Neighbours::keys`].
@@ -116,7 +114,7 @@ impl Neighbours {
         // order).
         let mut readers: Vec<u32> = todo
             .iter()
-            .filter(|(_, item)| item.table.is_none() && !full_tables.contains_key(&item.user))
+            .filter(|(_, item)| !full_tables.contains_key(&item.user))
             .map(|(_, item)| item.user)
             .collect();
         readers.sort_unstable();
@@ -131,47 +129,39 @@ impl Neighbours {
         });
         let mut full: HashMap<u32, Result<Option<Cow<UserTable>>, String>> =
             readers.into_iter().zip(read.into_iter().map(|r| r.map(|t| t.map(Cow::Owned)))).collect();
-        for item in todo.iter().map(|(_, item)| item).filter(|item| item.table.is_none()) {
+        for (_, item) in todo {
             if let Some(table) = full_tables.get(&item.user) {
                 full.insert(item.user, Ok(Some(Cow::Borrowed(table))));
             }
         }
 
-        // Each set is a subset of a base table: a neighbour's whole table,
-        // or an ego's table as the chunk loaded it, in weeks.
-        let ego_tables: Vec<UserTable> =
-            todo.iter().filter_map(|(_, item)| item.table).map(|t| t.regrouped(GroupBy::Week)).collect();
-        let all_kept: Vec<Vec<bool>> = ego_tables.iter().map(|t| vec![true; t.len()]).collect();
-        let mut bases: Vec<&UserTable> = ego_tables.iter().collect();
+        // Each set is a subset of its user's whole table, in weeks: an
+        // ego's as much as a neighbour's, so that each user's table is
+        // evaluated once for all its sets.
+        let mut bases: Vec<&UserTable> = Vec::new();
         let mut base_of: HashMap<u32, usize> = HashMap::default();
         let mut sets: Vec<Subset> = Vec::new();
         let mut numbered = Vec::new();
-        let mut egos = 0;
         for (set, item) in todo {
-            let subset = if item.table.is_some() {
-                egos += 1;
-                Subset { base: egos - 1, keep: &all_kept[egos - 1] }
-            } else {
-                let table = match &full[&item.user] {
-                    Ok(Some(table)) => table.as_ref(),
-                    Ok(None) => {
-                        self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));
-                        continue;
-                    }
-                    Err(e) => bail!("{e}"),
-                };
-                if table.len() != item.keep.len() {
-                    bail!(
-                        "{}: the file changed while the run read it",
-                        population.file(item.user).path.display()
-                    );
+            let table = match &full[&item.user] {
+                Ok(Some(table)) => table.as_ref(),
+                Ok(None) => {
+                    self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));
+                    continue;
                 }
-                let base = *base_of.entry(item.user).or_insert_with(|| {
-                    bases.push(table);
-                    bases.len() - 1
-                });
-                Subset { base, keep: item.keep }
+                Err(e) => bail!("{e}"),
             };
+            if table.len() != item.keep.len() {
+                bail!(
+                    "{}: the file changed while the run read it",
+                    population.file(item.user).path.display()
+                );
+            }
+            let base = *base_of.entry(item.user).or_insert_with(|| {
+                bases.push(table);
+                bases.len() - 1
+            });
+            let subset = Subset { base, keep: item.keep };
             // No record left: every indicator is missing.
             if !subset.keep.contains(&true) || bases[subset.base].is_empty() {
                 self.cache.insert(set.clone(), Arc::new(vec![None; self.keys.len()]));

@@ -122,26 +122,21 @@ impl NetworkRun {
         self.index.readable[user as usize].then(|| self.index.ego(user))
     }
 
-    /// Computes the indicator values that the assortativity of `egos` needs;
-    /// each ego comes with the table of its kept records. `full_tables`
-    /// holds every valid record of some users (by network user number), in
-    /// weekly periods, which spares reading their files again.
+    /// Computes the indicator values that the assortativity of `egos` needs.
+    /// `full_tables` holds every valid record of some users (by network
+    /// user number), in weekly periods, which spares loading them again.
     pub fn prepare(
         &mut self,
-        egos: &[(&EgoNetwork, &UserTable)],
+        egos: &[&EgoNetwork],
         full_tables: &HashMap<u32, UserTable>,
         antennas: Option<&Antennas>,
         registry: &[Indicator],
         threads: usize,
     ) -> Result<()> {
         let mut wanted: Vec<Wanted> = Vec::new();
-        for &(ego, table) in egos {
-            wanted.push(Wanted { user: ego.user, keep: &ego.keep, table: Some(table) });
-            wanted.extend(ego.neighbours.iter().map(|(user, keep)| Wanted {
-                user: *user,
-                keep,
-                table: None,
-            }));
+        for ego in egos {
+            wanted.push(Wanted { user: ego.user, keep: &ego.keep });
+            wanted.extend(ego.neighbours.iter().map(|(user, keep)| Wanted { user: *user, keep }));
         }
 
         // A neighbour whose attributes file is malformed has no attributes
