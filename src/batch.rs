@@ -316,7 +316,7 @@ fn process_chunk(
 
     // In network mode each ego loses its unreciprocated records.
     let egos: Vec<Option<EgoNetwork>> = match &network {
-        Some(net) => chunk.par_iter().map(|f| net.ego(&f.id)).collect(),
+        Some(net) => chunk.par_iter().map_init(|| net.scratch(), |s, f| net.ego_with(&f.id, s)).collect(),
         None => chunk.iter().map(|_| None).collect(),
     };
     let net = network.as_deref();

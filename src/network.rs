@@ -118,8 +118,18 @@ impl NetworkRun {
 
     /// The network of the user `id`, unless its file could not be read.
     pub fn ego(&self, id: &str) -> Option<EgoNetwork> {
+        self.ego_with(id, &mut self.scratch())
+    }
+
+    /// [`NetworkRun::ego`] with buffers reused from ego to ego.
+    pub fn ego_with(&self, id: &str, scratch: &mut EgoScratch) -> Option<EgoNetwork> {
         let user = self.index.user(id)?;
-        self.index.readable[user as usize].then(|| self.index.ego(user))
+        self.index.readable[user as usize].then(|| self.index.ego(user, scratch))
+    }
+
+    /// Buffers for [`NetworkRun::ego_with`].
+    pub fn scratch(&self) -> EgoScratch {
+        EgoScratch::new(self.index.names.len())
     }
 
     /// Computes the indicator values that the assortativity of `egos` needs.
@@ -394,8 +404,8 @@ impl PopulationIndex {
     }
 
     /// Computes the network of `ego`, whose file was read.
-    pub fn ego(&self, ego: u32) -> EgoNetwork {
-        Ego::new(self, ego).finish()
+    fn ego(&self, ego: u32, scratch: &mut EgoScratch) -> EgoNetwork {
+        Ego::new(self, ego, scratch).finish()
     }
 }
 
@@ -428,6 +438,21 @@ enum Role {
     Member(usize),
 }
 
+/// What the computation of an ego's network looks up by correspondent
+/// name, record after record of every member: a slot per name, reset after
+/// each ego.
+pub struct EgoScratch {
+    role: Vec<Role>,
+    /// Matrix column of each name; `u32::MAX` off the axis.
+    column: Vec<u32>,
+}
+
+impl EgoScratch {
+    fn new(names: usize) -> EgoScratch {
+        EgoScratch { role: vec![Role::Outside; names], column: vec![u32::MAX; names] }
+    }
+}
+
 struct Ego<'a> {
     index: &'a PopulationIndex,
     ego: u32,
@@ -435,11 +460,12 @@ struct Ego<'a> {
     members: Vec<Member>,
     /// The ego's correspondents, sorted by name, with their member.
     correspondents: Vec<(u32, Option<usize>)>,
-    role: HashMap<u32, Role>,
+    /// The role of every name: the ego's and its correspondents' are set.
+    scratch: &'a mut EgoScratch,
 }
 
 impl<'a> Ego<'a> {
-    fn new(index: &'a PopulationIndex, ego: u32) -> Ego<'a> {
+    fn new(index: &'a PopulationIndex, ego: u32, scratch: &'a mut EgoScratch) -> Ego<'a> {
         let mut names: Vec<u32> = index.records(ego).map(|r| index.correspondent[r]).collect();
         names.sort_unstable();
         names.dedup();
@@ -447,19 +473,22 @@ impl<'a> Ego<'a> {
 
         let mut members = vec![Member { user: ego, keep: None }];
         let mut correspondents = Vec::with_capacity(names.len());
-        let mut role = HashMap::with_capacity_and_hasher(names.len() + 1, Default::default());
         for name in names {
             let member = index.present(name).map(|user| {
                 members.push(Member { user, keep: None });
                 members.len() - 1
             });
             correspondents.push((name, member));
-            role.insert(name, member.map_or(Role::Missing, Role::Member));
+            scratch.role[name as usize] = member.map_or(Role::Missing, Role::Member);
         }
         // Records with the ego are checked against the ego itself, even when
         // the ego is its own correspondent and also appears as a copy.
-        role.insert(ego, Role::Member(0));
-        Ego { index, ego, members, correspondents, role }
+        scratch.role[ego as usize] = Role::Member(0);
+        Ego { index, ego, members, correspondents, scratch }
+    }
+
+    fn role(&self, name: u32) -> Role {
+        self.scratch.role[name as usize]
     }
 
     fn is_own_correspondent(&self) -> bool {
@@ -480,7 +509,7 @@ impl<'a> Ego<'a> {
             let index = self.index;
             let keep: Vec<bool> = index
                 .records(self.members[m].user)
-                .map(|r| match self.role.get(&index.correspondent[r]).copied().unwrap_or(Role::Outside) {
+                .map(|r| match self.role(index.correspondent[r]) {
                     Role::Outside | Role::Missing => true,
                     Role::Member(target) => {
                         index.matches_of(r).iter().any(|&x| self.members[target].has(index, x as usize))
@@ -510,6 +539,12 @@ impl<'a> Ego<'a> {
         }
         let undirected = self.undirected(&axis);
         let unweighted = unweighted(&undirected);
+
+        // Every name set for this ego goes back to its default.
+        self.scratch.role[self.ego as usize] = Role::Outside;
+        for &(name, _) in &self.correspondents {
+            self.scratch.role[name as usize] = Role::Outside;
+        }
 
         let neighbours = axis
             .iter()
@@ -543,7 +578,7 @@ impl<'a> Ego<'a> {
         let mut contacts: HashMap<u32, bool> = HashMap::default();
         for r in self.members[0].kept(index) {
             let name = index.correspondent[r];
-            let outside = matches!(self.role.get(&name), Some(Role::Missing));
+            let outside = matches!(self.role(name), Role::Missing);
             let slot = usize::from(outside);
             match index.interaction[r] {
                 Interaction::Call => {
@@ -574,10 +609,13 @@ impl<'a> Ego<'a> {
     /// The undirected weighted matrix over `axis`: the number of distinct
     /// half-hour blocks with an interaction, both directions added when both
     /// are positive; `None` between two correspondents without files.
-    fn undirected(&self, axis: &[(u32, Option<usize>)]) -> Vec<Vec<Option<i64>>> {
+    fn undirected(&mut self, axis: &[(u32, Option<usize>)]) -> Vec<Vec<Option<i64>>> {
         let index = self.index;
         let n = axis.len();
-        let column: HashMap<u32, usize> = axis.iter().enumerate().map(|(i, &(name, _))| (name, i)).collect();
+        for (i, &(name, _)) in axis.iter().enumerate() {
+            self.scratch.column[name as usize] = i as u32;
+        }
+        let column = &self.scratch.column;
 
         // Per row with a file: distinct (column, block) pairs, out and in.
         let counts: Vec<Option<[Vec<i64>; 2]>> = axis
@@ -587,8 +625,8 @@ impl<'a> Ego<'a> {
                 let mut seen: Vec<(bool, usize, i64)> = member
                     .kept(index)
                     .filter_map(|r| {
-                        let c = *column.get(&index.correspondent[r])?;
-                        Some((index.out[r], c, index.t[r].div_euclid(BLOCK)))
+                        let c = column[index.correspondent[r] as usize];
+                        (c != u32::MAX).then(|| (index.out[r], c as usize, index.t[r].div_euclid(BLOCK)))
                     })
                     .collect();
                 seen.sort_unstable();
@@ -600,6 +638,9 @@ impl<'a> Ego<'a> {
                 Some(dirs)
             })
             .collect();
+        for &(name, _) in axis {
+            self.scratch.column[name as usize] = u32::MAX;
+        }
 
         // A row without a file takes its values from the other side.
         let directed = |i: usize, j: usize| -> Option<i64> {
