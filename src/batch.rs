@@ -280,7 +280,10 @@ fn load_user_files(
 ) -> Result<LoadedUser> {
     // In network mode, a user of the chunk may be another ego's neighbour.
     let keep = ego.map(|(_, e)| e.keep.as_slice());
-    let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep, full: plan.network };
+    // Network mode also needs every valid record of the ego, unless the
+    // run keeps them all.
+    let full = ego.is_some_and(|(net, _)| !net.population().kept());
+    let spec = LoadSpec { antennas, groupby: plan.options.groupby, links: false, keep, full };
     let records = match ego {
         Some((net, e)) => net.population().load(e.user, &spec)?,
         None => load::load_user_with(file, &spec)?,

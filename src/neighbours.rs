@@ -108,13 +108,14 @@ impl Neighbours {
         registry: &[Indicator],
         threads: usize,
     ) -> Result<()> {
-        // Each neighbour's file is read once for all its record sets here,
-        // with every valid record; a set is then a filter of those records
-        // (its mask ranks the valid records in time order, the table's
-        // order).
+        // Each user's valid records, kept or else loaded once for all its
+        // record sets here; a set is then a filter of those records (its
+        // mask ranks the valid records in time order, the table's order).
         let mut readers: Vec<u32> = todo
             .iter()
-            .filter(|(_, item)| !full_tables.contains_key(&item.user))
+            .filter(|(_, item)| {
+                population.table(item.user).is_none() && !full_tables.contains_key(&item.user)
+            })
             .map(|(_, item)| item.user)
             .collect();
         readers.sort_unstable();
@@ -130,7 +131,9 @@ impl Neighbours {
         let mut full: HashMap<u32, Result<Option<Cow<UserTable>>, String>> =
             readers.into_iter().zip(read.into_iter().map(|r| r.map(|t| t.map(Cow::Owned)))).collect();
         for (_, item) in todo {
-            if let Some(table) = full_tables.get(&item.user) {
+            if let Some(table) = population.table(item.user) {
+                full.insert(item.user, Ok(table.map(Cow::Borrowed)));
+            } else if let Some(table) = full_tables.get(&item.user) {
                 full.insert(item.user, Ok(Some(Cow::Borrowed(table))));
             }
         }

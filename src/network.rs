@@ -66,6 +66,18 @@ impl Population {
     pub fn file(&self, user: u32) -> &UserFile {
         &self.files[user as usize]
     }
+
+    /// Every valid record of `user`, in weekly periods, when the records
+    /// were kept: None if not, Some(None) for a user without any.
+    pub fn table(&self, user: u32) -> Option<Option<&UserTable>> {
+        let parsed = self.parsed.get(user as usize)?;
+        Some(parsed.as_ref().map(|p| &p.table))
+    }
+
+    /// Whether every user's records were kept.
+    pub fn kept(&self) -> bool {
+        !self.parsed.is_empty()
+    }
 }
 
 /// Network analysis for a run: the population index, the user files in
@@ -272,7 +284,8 @@ impl PopulationIndex {
 
         // Loading in slices bounds the memory held by files being parsed.
         for slice in files.chunks(1024) {
-            let loaded = workers::map(slice, threads, |f| load::parse_user(f, antennas, GroupBy::None, true));
+            // In weeks, as assortativity reads the kept records.
+            let loaded = workers::map(slice, threads, |f| load::parse_user(f, antennas, GroupBy::Week, true));
             for (file, result) in slice.iter().zip(loaded) {
                 let (readable, parsed) = match result {
                     Ok(Some((parsed, links))) => {
