@@ -67,6 +67,9 @@ pub struct Plan {
     pub verbose: bool,
     /// Compute ego networks from the whole records directory.
     pub network: bool,
+    /// Network mode keeps every user's records if they have at most this
+    /// many (see [`crate::network::KEPT_RECORDS`]).
+    pub kept_records: usize,
 }
 
 /// How a run ended.
@@ -184,7 +187,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
             plan.attributes.as_deref(),
             &registry,
             plan.threads,
-            crate::network::KEPT_RECORDS,
+            plan.kept_records,
         )?),
         false => None,
     };

@@ -94,6 +94,7 @@ fn plan(args: BatchArgs) -> Result<Plan> {
         threads: bandicoot::workers::count(args.parallel),
         chunk_size: args.chunk_size,
         network: args.network,
+        kept_records: bandicoot::network::KEPT_RECORDS,
         verbose: args.verbose,
     })
 }

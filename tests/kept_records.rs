@@ -48,3 +48,76 @@ fn kept_records_load_as_the_files_do() {
     // The masks do remove records, so the tables are renumbered.
     assert!(unreciprocated > 0);
 }
+
+/// Every file of `dir` but the journal and the aggregate statistics, whose
+/// metadata holds times, with its bytes.
+fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .filter(|(name, _)| !name.starts_with("_journal") && name != "_aggregate_stats.json")
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn runs_that_keep_records_or_read_files_again_write_the_same_files() {
+    use bandicoot::batch::{self, Formats, Plan};
+    use bandicoot::options::{IndicatorOptions, Stats};
+
+    let data = common::manifest_dir().join("data");
+    let fixture = common::manifest_dir().join("tests/fixtures/network");
+    // The demo data in chunks, so that neighbours lie in other chunks; the
+    // hand-built network with attributes and recharges, by month.
+    let cases = [
+        (data.join("records"), data.join("antennas.csv"), None, None, GroupBy::Week, 7),
+        (
+            fixture.join("records"),
+            fixture.join("antennas.csv"),
+            Some(fixture.join("attributes")),
+            Some(fixture.join("recharges")),
+            GroupBy::Month,
+            2,
+        ),
+    ];
+    for (records, antennas, attributes, recharges, groupby, chunk_size) in cases {
+        let run = |kept_records: usize| {
+            let out = common::TempDir::new("kept");
+            let plan = Plan {
+                records_dir: records.clone(),
+                antennas: Some(antennas.clone()),
+                attributes: attributes.clone(),
+                recharges: recharges.clone(),
+                output_dir: out.path().to_path_buf(),
+                options: IndicatorOptions {
+                    groupby,
+                    split_week: true,
+                    split_day: false,
+                    stats: Stats::Extended,
+                },
+                formats: Formats { csv: true, json: true },
+                summary: true,
+                resume: false,
+                threads: 2,
+                chunk_size,
+                verbose: false,
+                network: true,
+                kept_records,
+            };
+            let outcome = batch::run(&plan).unwrap();
+            assert_eq!(outcome.failed, 0);
+            (outcome.processed, files(out.path()))
+        };
+        let (kept, reread) = (run(usize::MAX), run(0));
+        assert!(kept.0 > 0 && kept.1.len() > 2 * kept.0, "{} users, {} files", kept.0, kept.1.len());
+        assert_eq!(kept.0, reread.0);
+        for ((name, a), (other, b)) in kept.1.iter().zip(&reread.1) {
+            assert_eq!(name, other);
+            assert!(a == b, "{name} differs");
+        }
+        assert_eq!(kept.1.len(), reread.1.len());
+    }
+}
