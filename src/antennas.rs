@@ -18,7 +18,7 @@ impl Antennas {
     /// Reads `antenna_id,latitude,longitude`; later rows win over earlier
     /// ones with the same id, as in the reference.
     pub fn read(path: &Path) -> Result<Antennas> {
-        let df = parse_csv(read_text(path)?, path)?;
+        let df = parse_csv(read_text(path)?.into_bytes(), path)?;
         let column = |name: &str| {
             df.column(name).ok().and_then(|c| c.str().ok()).ok_or_else(|| {
                 anyhow!("{}: row 1: missing column '{name}' in the antennas file", path.display())

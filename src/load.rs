@@ -278,23 +278,24 @@ pub fn parse_py_float(s: &str) -> Option<f64> {
     }
 }
 
-/// Reads a CSV file's bytes, dropping a UTF-8 byte-order mark, and checks
-/// that it is UTF-8, naming the line and column of the first bad byte.
-pub fn read_text(path: &Path) -> Result<Vec<u8>> {
+/// Reads a CSV file's text, dropping a UTF-8 byte-order mark; a file that
+/// is not UTF-8 gets an error naming the line and column of the first bad
+/// byte.
+pub fn read_text(path: &Path) -> Result<String> {
     let mut bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if bytes.starts_with(b"\xef\xbb\xbf") {
         bytes.drain(..3);
     }
-    if let Err(e) = std::str::from_utf8(&bytes) {
-        let at = e.valid_up_to();
-        let (line, column) = locate(&bytes, at);
-        bail!(
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let (line, column) = locate(bytes, at);
+        anyhow!(
             "{}: row {line}, column {column}: text is not valid UTF-8 (byte 0x{:02x})",
             path.display(),
             bytes[at]
-        );
-    }
-    Ok(bytes)
+        )
+    })
 }
 
 /// The 1-based line and the header name (or number) of the field holding byte `at`.
@@ -427,7 +428,7 @@ pub fn read_user_side_file(
     if !path.is_file() {
         return Ok(None);
     }
-    let bytes = read_text(&path)?;
+    let bytes = read_text(&path)?.into_bytes();
     let lines = data_rows(&bytes);
     let df = parse_csv(bytes, &path)?;
     Ok(Some((path, lines, df)))
@@ -554,11 +555,10 @@ pub fn parse_user(
     groupby: GroupBy,
     with_links: bool,
 ) -> Result<Option<(Parsed, Option<Links>)>> {
-    let bytes = read_text(&file.path)?;
-    let text = std::str::from_utf8(&bytes).context("text checked by read_text")?;
+    let text = read_text(&file.path)?;
     let path = file.path.display();
-    let (header, rows) = csvread::read(text, &COLUMNS).map_err(|csvread::UnclosedQuote(at)| {
-        let (line, column) = locate(&bytes, at);
+    let (header, rows) = csvread::read(&text, &COLUMNS).map_err(|csvread::UnclosedQuote(at)| {
+        let (line, column) = locate(text.as_bytes(), at);
         anyhow!("{path}: row {line}, column {column}: a quoted field is never closed")
     })?;
     if rows.is_empty() {
