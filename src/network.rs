@@ -63,6 +63,7 @@ impl Population {
         Ok(parsed.select(spec.keep, spec.groupby, spec.full))
     }
 
+    /// The records file of `user`.
     pub fn file(&self, user: u32) -> &UserFile {
         &self.files[user as usize]
     }
