@@ -68,9 +68,9 @@ impl Neighbours {
     }
 
     /// Computes, in one engine run, the values of every record set of
-    /// `wanted` that is not known yet. User `u`'s records come from
-    /// `population`, unless `full_tables` already holds every valid record
-    /// of `u`, in weekly periods.
+    /// `wanted` that is not known yet. User `u`'s records are those that
+    /// `population` kept, or else those of `full_tables` (every valid
+    /// record of some users, in weekly periods), or else its file's.
     pub fn prepare(
         &mut self,
         wanted: &[Wanted],
