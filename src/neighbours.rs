@@ -21,6 +21,7 @@ use crate::network::Population;
 use crate::options::{GroupBy, IndicatorOptions, Stats};
 use crate::queries::Indicator;
 use crate::subsets::Subset;
+use crate::value::Key;
 use crate::workers;
 
 /// The options assortativity_indicators always uses.
@@ -44,20 +45,25 @@ pub struct Wanted<'a> {
 pub type Values = Arc<Vec<Option<f64>>>;
 
 pub struct Neighbours {
-    keys: Vec<String>,
+    /// Shared, so that every ego's assortativity entries share their keys
+    /// (and so their layout, which compares keys by address first).
+    keys: Vec<Key>,
     cache: HashMap<RecordSet, Values>,
 }
 
 impl Neighbours {
     pub fn new(registry: &[Indicator]) -> Neighbours {
         Neighbours {
-            keys: engine::indicator_columns(registry, &DEFAULT_OPTIONS, false),
+            keys: engine::indicator_columns(registry, &DEFAULT_OPTIONS, false)
+                .into_iter()
+                .map(Key::from)
+                .collect(),
             cache: HashMap::default(),
         }
     }
 
     /// The flattened indicator keys, in the reference's order.
-    pub fn keys(&self) -> &[String] {
+    pub fn keys(&self) -> &[Key] {
         &self.keys
     }
 
@@ -185,7 +191,7 @@ impl Neighbours {
         }
         let mut columns = Vec::with_capacity(self.keys.len());
         for key in &self.keys {
-            let column = df.column(key)?.cast(&DataType::Float64)?;
+            let column = df.column(key.as_ref())?.cast(&DataType::Float64)?;
             columns.push(column.f64()?.iter().collect::<Vec<_>>());
         }
         for (row, &user) in users.iter().enumerate() {

@@ -23,7 +23,7 @@ use crate::neighbours::{Neighbours, Wanted};
 use crate::options::GroupBy;
 use crate::queries::Indicator;
 use crate::stats;
-use crate::value::Value;
+use crate::value::{Key, Value};
 use crate::workers;
 
 /// Records closer than this many seconds can reciprocate each other.
@@ -743,7 +743,7 @@ pub struct EgoNetwork {
 /// The mean squared difference between the ego's and each neighbour's
 /// value, key by key, over the neighbours where both have one. Keys come
 /// in the order in which a first pair is met, as in the reference.
-pub fn assortativity(keys: &[String], ego: &[Option<f64>], neighbours: &[&[Option<f64>]]) -> Value {
+pub fn assortativity(keys: &[Key], ego: &[Option<f64>], neighbours: &[&[Option<f64>]]) -> Value {
     let mut order: Vec<usize> = Vec::new();
     let mut sums = vec![(0.0f64, 0u64); keys.len()];
     for values in neighbours {
@@ -759,7 +759,7 @@ pub fn assortativity(keys: &[String], ego: &[Option<f64>], neighbours: &[&[Optio
     Value::Map(
         order
             .into_iter()
-            .map(|k| (keys[k].as_str().into(), Value::Float(sums[k].0 / sums[k].1 as f64)))
+            .map(|k| (Key::clone(&keys[k]), Value::Float(sums[k].0 / sums[k].1 as f64)))
             .collect(),
     )
 }
