@@ -67,8 +67,8 @@ pub struct Plan {
     pub verbose: bool,
     /// Compute ego networks from the whole records directory.
     pub network: bool,
-    /// Network mode keeps every user's records if they have at most this
-    /// many (see [`crate::network::KEPT_RECORDS`]).
+    /// Network mode keeps every user's records if the population has at
+    /// most this many valid records (see [`crate::network::KEPT_RECORDS`]).
     pub kept_records: usize,
 }
 
@@ -281,7 +281,7 @@ fn load_user_files(
     ego: Option<(&NetworkRun, &EgoNetwork)>,
     plan: &Plan,
 ) -> Result<LoadedUser> {
-    // In network mode, a user of the chunk may be another ego's neighbour.
+    // In network mode an ego keeps its reciprocated records only.
     let keep = ego.map(|(_, e)| e.keep.as_slice());
     // Network mode also needs every valid record of the ego, unless the
     // run keeps them all.
@@ -322,7 +322,7 @@ fn process_chunk(
 
     // In network mode each ego loses its unreciprocated records.
     let egos: Vec<Option<EgoNetwork>> = match &network {
-        Some(net) => chunk.par_iter().map_init(|| net.scratch(), |s, f| net.ego_with(&f.id, s)).collect(),
+        Some(net) => chunk.par_iter().map(|f| net.ego(&f.id)).collect(),
         None => chunk.iter().map(|_| None).collect(),
     };
     let net = network.as_deref();

@@ -183,8 +183,8 @@ pub struct LoadSpec<'a> {
     /// (network analysis removes records that are not reciprocated).
     pub keep: Option<&'a [bool]>,
     /// With `keep`, also return the table of every valid record (as
-    /// [`UserRecords::full`]), which network analysis reuses for the user as
-    /// another ego's neighbour.
+    /// [`UserRecords::full`]), on which network analysis evaluates the
+    /// user's record sets, as an ego and as other egos' neighbour.
     pub full: bool,
 }
 
@@ -453,12 +453,9 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     };
     let loaded = match spec.keep {
         None => parsed.into_loaded(),
-        Some(mask) => {
-            if mask.len() != parsed.table.len() {
-                bail!("{}: the file changed while the run read it", file.path.display());
-            }
-            parsed.select(Some(mask), spec.groupby, spec.full)
-        }
+        Some(mask) => parsed
+            .select(Some(mask), spec.groupby, spec.full)
+            .with_context(|| format!("{}: the file changed while the run read it", file.path.display()))?,
     };
     Ok(match loaded {
         Loaded::Records(user) => Loaded::Records(UserRecords { links, ..user }),
@@ -483,9 +480,15 @@ pub struct Parsed {
 impl Parsed {
     /// The user's records where `keep` is true (all without a mask), as a
     /// file holding only those would give them, with the periods of
-    /// `groupby`; with a mask and `full`, also every valid record in those
-    /// periods, numbered as loaded (see [`LoadSpec::full`]).
-    pub fn select(&self, keep: Option<&[bool]>, groupby: GroupBy, full: bool) -> Loaded {
+    /// `groupby`; with a mask and `full`, also every valid record, numbered
+    /// as loaded and with the periods of `groupby` (see [`LoadSpec::full`]).
+    /// A mask must have a flag per valid record.
+    pub fn select(&self, keep: Option<&[bool]>, groupby: GroupBy, full: bool) -> Result<Loaded> {
+        if let Some(mask) = keep {
+            if mask.len() != self.table.len() {
+                bail!("a mask of {} records for {} valid records", mask.len(), self.table.len());
+            }
+        }
         let kept = |rank: usize| keep.is_none_or(|mask| mask[rank]);
         let periods = |table: &mut UserTable| {
             if groupby != self.groupby {
@@ -497,7 +500,7 @@ impl Parsed {
             None => self.table.clone(),
         };
         if table.is_empty() {
-            return Loaded::Empty;
+            return Ok(Loaded::Empty);
         }
         periods(&mut table);
         let unlisted = (0..self.table.len()).filter(|&rank| kept(rank)).map(|rank| self.unlisted[rank]);
@@ -507,7 +510,12 @@ impl Parsed {
             periods(&mut full);
             full
         });
-        Loaded::Records(UserRecords { table, meta, links: None, full })
+        Ok(Loaded::Records(UserRecords { table, meta, links: None, full }))
+    }
+
+    /// The periods of [`Parsed::table`].
+    pub fn groupby(&self) -> GroupBy {
+        self.groupby
     }
 
     /// Every record, without copying them.

@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
@@ -42,14 +42,15 @@ pub const KEPT_RECORDS: usize = 4_000_000;
 /// records when the index kept them.
 pub struct Population {
     files: Vec<UserFile>,
-    /// By user: None for a file without valid records. Empty when the
-    /// records were not kept.
+    /// By user: None for a file without valid records or that could not be
+    /// read. Empty when the records were not kept.
     parsed: Vec<Option<Parsed>>,
 }
 
 impl Population {
     /// Loads `user` as `spec` asks (its links aside), from the kept records
-    /// or else from its file.
+    /// or else from its file. Kept records were located with the run's
+    /// antennas, which `spec` must name.
     pub fn load(&self, user: u32, spec: &LoadSpec) -> Result<Loaded> {
         let Some(parsed) = self.parsed.get(user as usize) else {
             return load::load_user_with(self.file(user), spec);
@@ -57,10 +58,9 @@ impl Population {
         let Some(parsed) = parsed else {
             return Ok(Loaded::Empty);
         };
-        if spec.keep.is_some_and(|mask| mask.len() != parsed.table.len()) {
-            anyhow::bail!("{}: a record mask does not fit the records read", self.file(user).path.display());
-        }
-        Ok(parsed.select(spec.keep, spec.groupby, spec.full))
+        parsed
+            .select(spec.keep, spec.groupby, spec.full)
+            .with_context(|| self.file(user).path.display().to_string())
     }
 
     /// The records file of `user`.
@@ -72,6 +72,7 @@ impl Population {
     /// were kept: None if not, Some(None) for a user without any.
     pub fn table(&self, user: u32) -> Option<Option<&UserTable>> {
         let parsed = self.parsed.get(user as usize)?;
+        debug_assert!(parsed.as_ref().is_none_or(|p| p.groupby() == GroupBy::Week));
         Some(parsed.as_ref().map(|p| &p.table))
     }
 
@@ -81,8 +82,8 @@ impl Population {
     }
 }
 
-/// Network analysis for a run: the population index, the user files in
-/// index order, and the indicator values that assortativity compares.
+/// Network analysis for a run: the population index, its files and kept
+/// records, and the indicator values that assortativity compares.
 pub struct NetworkRun {
     index: PopulationIndex,
     population: Population,
@@ -131,18 +132,8 @@ impl NetworkRun {
 
     /// The network of the user `id`, unless its file could not be read.
     pub fn ego(&self, id: &str) -> Option<EgoNetwork> {
-        self.ego_with(id, &mut self.scratch())
-    }
-
-    /// [`NetworkRun::ego`] with buffers reused from ego to ego.
-    pub fn ego_with(&self, id: &str, scratch: &mut EgoScratch) -> Option<EgoNetwork> {
         let user = self.index.user(id)?;
-        self.index.readable[user as usize].then(|| self.index.ego(user, scratch))
-    }
-
-    /// Buffers for [`NetworkRun::ego_with`].
-    pub fn scratch(&self) -> EgoScratch {
-        EgoScratch::new(self.index.names.len())
+        self.index.readable[user as usize].then(|| self.index.ego(user))
     }
 
     /// Computes the indicator values that the assortativity of `egos` needs.
@@ -417,9 +408,13 @@ impl PopulationIndex {
         self.names[..self.users].binary_search_by(|n| n.as_str().cmp(id)).ok().map(|i| i as u32)
     }
 
-    /// Computes the network of `ego`, whose file was read.
-    fn ego(&self, ego: u32, scratch: &mut EgoScratch) -> EgoNetwork {
-        Ego::new(self, ego, scratch).finish()
+    /// Computes the network of `ego`, whose file was read, with the
+    /// thread's slots (see [`Slots`]).
+    fn ego(&self, ego: u32) -> EgoNetwork {
+        SLOTS.with_borrow_mut(|slots| {
+            slots.fit(self.names.len());
+            Ego::new(self, ego, slots).finish()
+        })
     }
 }
 
@@ -449,22 +444,33 @@ enum Role {
     /// A correspondent without a readable file.
     Missing,
     /// A correspondent with a file, or the ego: the member's index.
-    Member(usize),
+    Member(u32),
 }
 
 /// What the computation of an ego's network looks up by correspondent
-/// name, record after record of every member: a slot per name, reset after
-/// each ego.
-pub struct EgoScratch {
+/// name, record after record of every member: a slot per name of the
+/// population. An ego sets only its own names' slots and resets them when
+/// it is done, so that each thread's slots, made once, serve every ego of
+/// every run.
+struct Slots {
     role: Vec<Role>,
     /// Matrix column of each name; `u32::MAX` off the axis.
     column: Vec<u32>,
 }
 
-impl EgoScratch {
-    fn new(names: usize) -> EgoScratch {
-        EgoScratch { role: vec![Role::Outside; names], column: vec![u32::MAX; names] }
+impl Slots {
+    /// Room for `names` names; the slots added are unset.
+    fn fit(&mut self, names: usize) {
+        if self.role.len() < names {
+            self.role.resize(names, Role::Outside);
+            self.column.resize(names, u32::MAX);
+        }
     }
+}
+
+thread_local! {
+    static SLOTS: std::cell::RefCell<Slots> =
+        const { std::cell::RefCell::new(Slots { role: Vec::new(), column: Vec::new() }) };
 }
 
 struct Ego<'a> {
@@ -475,11 +481,11 @@ struct Ego<'a> {
     /// The ego's correspondents, sorted by name, with their member.
     correspondents: Vec<(u32, Option<usize>)>,
     /// The role of every name: the ego's and its correspondents' are set.
-    scratch: &'a mut EgoScratch,
+    slots: &'a mut Slots,
 }
 
 impl<'a> Ego<'a> {
-    fn new(index: &'a PopulationIndex, ego: u32, scratch: &'a mut EgoScratch) -> Ego<'a> {
+    fn new(index: &'a PopulationIndex, ego: u32, slots: &'a mut Slots) -> Ego<'a> {
         let mut names: Vec<u32> = index.records(ego).map(|r| index.correspondent[r]).collect();
         names.sort_unstable();
         names.dedup();
@@ -493,16 +499,16 @@ impl<'a> Ego<'a> {
                 members.len() - 1
             });
             correspondents.push((name, member));
-            scratch.role[name as usize] = member.map_or(Role::Missing, Role::Member);
+            slots.role[name as usize] = member.map_or(Role::Missing, |m| Role::Member(m as u32));
         }
         // Records with the ego are checked against the ego itself, even when
         // the ego is its own correspondent and also appears as a copy.
-        scratch.role[ego as usize] = Role::Member(0);
-        Ego { index, ego, members, correspondents, scratch }
+        slots.role[ego as usize] = Role::Member(0);
+        Ego { index, ego, members, correspondents, slots }
     }
 
     fn role(&self, name: u32) -> Role {
-        self.scratch.role[name as usize]
+        self.slots.role[name as usize]
     }
 
     fn is_own_correspondent(&self) -> bool {
@@ -526,7 +532,8 @@ impl<'a> Ego<'a> {
                 .map(|r| match self.role(index.correspondent[r]) {
                     Role::Outside | Role::Missing => true,
                     Role::Member(target) => {
-                        index.matches_of(r).iter().any(|&x| self.members[target].has(index, x as usize))
+                        let target = &self.members[target as usize];
+                        index.matches_of(r).iter().any(|&x| target.has(index, x as usize))
                     }
                 })
                 .collect();
@@ -555,9 +562,9 @@ impl<'a> Ego<'a> {
         let unweighted = unweighted(&undirected);
 
         // Every name set for this ego goes back to its default.
-        self.scratch.role[self.ego as usize] = Role::Outside;
+        self.slots.role[self.ego as usize] = Role::Outside;
         for &(name, _) in &self.correspondents {
-            self.scratch.role[name as usize] = Role::Outside;
+            self.slots.role[name as usize] = Role::Outside;
         }
 
         let neighbours = axis
@@ -627,9 +634,9 @@ impl<'a> Ego<'a> {
         let index = self.index;
         let n = axis.len();
         for (i, &(name, _)) in axis.iter().enumerate() {
-            self.scratch.column[name as usize] = i as u32;
+            self.slots.column[name as usize] = i as u32;
         }
-        let column = &self.scratch.column;
+        let column = &self.slots.column;
 
         // Per row with a file: distinct (column, block) pairs, out and in.
         let counts: Vec<Option<[Vec<i64>; 2]>> = axis
@@ -653,7 +660,7 @@ impl<'a> Ego<'a> {
             })
             .collect();
         for &(name, _) in axis {
-            self.scratch.column[name as usize] = u32::MAX;
+            self.slots.column[name as usize] = u32::MAX;
         }
 
         // A row without a file takes its values from the other side.
