@@ -271,8 +271,8 @@ impl PopulationIndex {
         let mut lookup: HashMap<String, u32> =
             index.names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
         let mut unreadable = Vec::new();
-        let mut kept: Vec<Option<Parsed>> = Vec::new();
-        let mut keeping = true;
+        // None once the population has more records than it may keep.
+        let mut kept: Option<Vec<Option<Parsed>>> = Some(Vec::with_capacity(files.len()));
 
         // Loading in slices bounds the memory held by files being parsed.
         for slice in files.chunks(1024) {
@@ -292,18 +292,17 @@ impl PopulationIndex {
                 };
                 index.readable.push(readable);
                 index.offsets.push(index.t.len());
-                keeping &= index.t.len() <= keep_records;
-                if keeping {
+                if index.t.len() > keep_records {
+                    kept = None;
+                }
+                if let Some(kept) = &mut kept {
                     kept.push(parsed);
                 }
-            }
-            if !keeping {
-                kept = Vec::new();
             }
         }
         index.match_all();
         index.rank_names();
-        Ok((index, kept, unreadable))
+        Ok((index, kept.unwrap_or_default(), unreadable))
     }
 
     fn append(
