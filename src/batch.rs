@@ -349,12 +349,9 @@ fn process_chunk(
                 recharges: r,
             }) => {
                 let user = members.len() as u32;
-                if let (Some(full), Some(ego)) = (full, &egos[i]) {
+                if let (Some(mut full), Some(ego)) = (full, &egos[i]) {
                     // Assortativity works on weeks.
-                    let full = match plan.options.groupby {
-                        GroupBy::Week => full,
-                        _ => full.regrouped(GroupBy::Week),
-                    };
+                    full.regroup(plan.options.groupby, GroupBy::Week);
                     full_tables.insert(ego.user, full);
                 }
                 tables.push(table);

@@ -141,12 +141,10 @@ impl UserTable {
         }
     }
 
-    /// The same records, in the periods of another grouping.
-    pub fn regrouped(&self, groupby: GroupBy) -> UserTable {
-        UserTable {
-            records: self.records.clone(),
-            periods: self.records.iter().map(|r| period_key(groupby, r.t)).collect(),
-            weekend: self.weekend.clone(),
+    /// Puts the records, now in the periods of `from`, in those of `to`.
+    pub fn regroup(&mut self, from: GroupBy, to: GroupBy) {
+        if from != to {
+            self.periods = self.records.iter().map(|r| period_key(to, r.t)).collect();
         }
     }
 }
@@ -451,12 +449,9 @@ pub fn load_user_with(file: &UserFile, spec: &LoadSpec) -> Result<Loaded> {
     let Some((parsed, links)) = parse_user(file, spec.antennas, spec.groupby, spec.links)? else {
         return Ok(Loaded::Empty);
     };
-    let loaded = match spec.keep {
-        None => parsed.into_loaded(),
-        Some(mask) => parsed
-            .select(Some(mask), spec.groupby, spec.full)
-            .with_context(|| format!("{}: the file changed while the run read it", file.path.display()))?,
-    };
+    let loaded = parsed
+        .into_selected(spec.keep, spec.groupby, spec.full)
+        .with_context(|| format!("{}: the file changed while the run read it", file.path.display()))?;
     Ok(match loaded {
         Loaded::Records(user) => Loaded::Records(UserRecords { links, ..user }),
         Loaded::Empty => Loaded::Empty,
@@ -490,11 +485,6 @@ impl Parsed {
             }
         }
         let kept = |rank: usize| keep.is_none_or(|mask| mask[rank]);
-        let periods = |table: &mut UserTable| {
-            if groupby != self.groupby {
-                table.periods = table.records.iter().map(|r| period_key(groupby, r.t)).collect();
-            }
-        };
         let mut table = match keep {
             Some(mask) => self.table.filter(mask),
             None => self.table.clone(),
@@ -502,26 +492,38 @@ impl Parsed {
         if table.is_empty() {
             return Ok(Loaded::Empty);
         }
-        periods(&mut table);
+        table.regroup(self.groupby, groupby);
         let unlisted = (0..self.table.len()).filter(|&rank| kept(rank)).map(|rank| self.unlisted[rank]);
         let meta = meta(&table, unlisted, self.ignored, groupby);
         let full = (full && keep.is_some()).then(|| {
             let mut full = self.table.clone();
-            periods(&mut full);
+            full.regroup(self.groupby, groupby);
             full
         });
         Ok(Loaded::Records(UserRecords { table, meta, links: None, full }))
     }
 
+    /// [`Parsed::select`], moving the records out rather than copying them:
+    /// all of them without a mask, the full table with one.
+    fn into_selected(self, keep: Option<&[bool]>, groupby: GroupBy, full: bool) -> Result<Loaded> {
+        let Some(mask) = keep else {
+            let mut table = self.table;
+            table.regroup(self.groupby, groupby);
+            let meta = meta(&table, self.unlisted.into_iter(), self.ignored, groupby);
+            return Ok(Loaded::Records(UserRecords { table, meta, links: None, full: None }));
+        };
+        let mut loaded = self.select(Some(mask), groupby, false)?;
+        if let (true, Loaded::Records(user)) = (full, &mut loaded) {
+            let mut table = self.table;
+            table.regroup(self.groupby, groupby);
+            user.full = Some(table);
+        }
+        Ok(loaded)
+    }
+
     /// The periods of [`Parsed::table`].
     pub fn groupby(&self) -> GroupBy {
         self.groupby
-    }
-
-    /// Every record, without copying them.
-    fn into_loaded(self) -> Loaded {
-        let meta = meta(&self.table, self.unlisted.iter().copied(), self.ignored, self.groupby);
-        Loaded::Records(UserRecords { table: self.table, meta, links: None, full: None })
     }
 }
 
@@ -786,7 +788,8 @@ mod tests {
         let numbers: Vec<(u32, Option<u32>)> = kept.records.iter().map(|r| (r.pos, r.corr())).collect();
         assert_eq!(numbers, [(0, Some(0)), (1, Some(1))]);
 
-        let weekly = table.regrouped(GroupBy::Week);
+        let mut weekly = table.clone();
+        weekly.regroup(GroupBy::Day, GroupBy::Week);
         assert_eq!((weekly.periods, weekly.weekend), (vec![0, 0, 1], vec![false, true, false]));
     }
 
