@@ -60,10 +60,14 @@ fn renormalised(p: f64, err: f64) -> (f64, f64) {
 /// whether `pow` could return anything else (near a rounding tie, or out
 /// of the safe exponent range), and only then is `pow` asked.
 pub fn py_pow_int(x: f64, n: u32) -> f64 {
-    let (p, err) = match n {
-        2..=4 => powers(x)[n as usize - 2],
-        _ => return py_pow(x, n as f64),
-    };
+    match n {
+        2..=4 => power_of(x, n, powers(x)[n as usize - 2]),
+        _ => py_pow(x, n as f64),
+    }
+}
+
+/// `x ** n` from its product and rounding error (one of [`powers`]).
+fn power_of(x: f64, n: u32, (p, err): (f64, f64)) -> f64 {
     // Zero deviations are common (equal values): a product of zeros is
     // pow's zero, sign included.
     if x == 0.0 {
@@ -143,15 +147,10 @@ fn moments(data: &[f64], mean: f64) -> [f64; 3] {
     let (mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0);
     for &x in data {
         let d = x - mean;
-        // As py_pow_int: a zero deviation's powers are pow's zeros.
-        let checked = |n: u32, (p, err): (f64, f64)| match d == 0.0 {
-            true => p,
-            false => product_or_pow(d, n as f64, p, err),
-        };
         let [p2, p3, p4] = powers(d);
-        s2 += checked(2, p2);
-        s3 += checked(3, p3);
-        s4 += checked(4, p4);
+        s2 += power_of(d, 2, p2);
+        s3 += power_of(d, 3, p3);
+        s4 += power_of(d, 4, p4);
     }
     let n = data.len() as f64;
     [s2 / n, s3 / n, s4 / n]
