@@ -35,32 +35,34 @@ pub(crate) struct UserPart<'a> {
     pub periods: &'a [i64],
     pub weekend: &'a [bool],
     pub home: Option<u32>,
+    /// The classes of its records (see [`Filter::class_of`]), one bit each.
+    classes: u16,
 }
 
 impl<'a> UserPart<'a> {
     /// The records of `range` of `table`, whose home is `home`.
     pub fn of(table: &'a UserTable, range: Range<usize>, home: Option<u32>) -> UserPart<'a> {
+        let (records, weekend) = (&table.records[range.clone()], &table.weekend[range.clone()]);
         UserPart {
-            records: &table.records[range.clone()],
-            periods: &table.periods[range.clone()],
-            weekend: &table.weekend[range],
+            records,
+            periods: &table.periods[range],
+            weekend,
             home,
+            classes: classes(records, weekend),
         }
     }
+}
+
+/// The classes of `records` (see [`Filter::class_of`]), one bit each.
+fn classes(records: &[Record], weekend: &[bool]) -> u16 {
+    records.iter().zip(weekend).fold(0, |seen, (r, &w)| seen | 1 << Filter::class_of(w, r.night, r.kind))
 }
 
 impl<'a> Chunk<'a> {
     /// The chunk of the users of `tables`; user numbers are their positions.
     pub fn new(tables: &'a [UserTable]) -> Chunk<'a> {
-        let users: Vec<UserPart> = tables
-            .par_iter()
-            .map(|t| UserPart {
-                records: &t.records,
-                periods: &t.periods,
-                weekend: &t.weekend,
-                home: spatial::home(&t.records),
-            })
-            .collect();
+        let users: Vec<UserPart> =
+            tables.par_iter().map(|t| UserPart::of(t, 0..t.len(), spatial::home(&t.records))).collect();
         let contacts = users
             .iter()
             .flat_map(|u| u.records.iter().filter_map(|r| r.corr()))
@@ -126,14 +128,11 @@ pub struct Pass<'a> {
     pub indicators: Vec<(&'a Indicator, String)>,
 }
 
-/// Which records a pass keeps: each filter as the one value it accepts,
-/// if any, and the kinds of record.
+/// Which records a pass keeps, as a set of record classes (see
+/// [`Filter::class`]): a bit test per record instead of three compares
+/// whose branches a pass's mix of records keeps mispredicting.
 struct Filter {
-    weekend: Option<bool>,
-    night: Option<bool>,
-    call: bool,
-    text: bool,
-    any_kind: bool,
+    accepted: u16,
 }
 
 impl Filter {
@@ -148,22 +147,42 @@ impl Filter {
             "night" => Some(true),
             _ => None,
         };
-        let (call, text) = match pass.interaction {
-            None => (true, true),
-            Some(Interaction::Call) => (true, false),
-            Some(Interaction::Text) => (false, true),
-            Some(Interaction::CallAndText) => (true, true),
+        let kind_ok = |kind: i32| match pass.interaction {
+            None => true,
+            Some(Interaction::Call) => kind == crate::load::CALL,
+            Some(Interaction::Text) => kind == crate::load::TEXT,
+            Some(Interaction::CallAndText) => kind == crate::load::CALL || kind == crate::load::TEXT,
         };
-        Filter { weekend, night, call, text, any_kind: pass.interaction.is_none() }
+        let mut accepted = 0;
+        for kind in [crate::load::CALL, crate::load::TEXT, crate::load::OTHER] {
+            for is_weekend in [false, true] {
+                for is_night in [false, true] {
+                    let keep = weekend.is_none_or(|w| w == is_weekend)
+                        && night.is_none_or(|n| n == is_night)
+                        && kind_ok(kind);
+                    if keep {
+                        accepted |= 1 << Filter::class_of(is_weekend, is_night, kind);
+                    }
+                }
+            }
+        }
+        Filter { accepted }
+    }
+
+    /// Which of `classes` pass.
+    fn kept(&self, classes: u16) -> u16 {
+        self.accepted & classes
+    }
+
+    /// A record's class, below 12: the weekend and night bits, then its
+    /// kind (CALL, TEXT or OTHER) above them.
+    fn class_of(is_weekend: bool, is_night: bool, kind: i32) -> u32 {
+        debug_assert!((0..3).contains(&kind), "kinds are CALL, TEXT or OTHER");
+        u32::from(is_weekend) | u32::from(is_night) << 1 | (kind as u32) << 2
     }
 
     fn keeps(&self, is_weekend: bool, r: &Record) -> bool {
-        let week_ok = self.weekend.is_none_or(|w| w == is_weekend);
-        let day_ok = self.night.is_none_or(|n| n == r.night);
-        let kind_ok = self.any_kind
-            || (self.call && r.kind == crate::load::CALL)
-            || (self.text && r.kind == crate::load::TEXT);
-        week_ok && day_ok && kind_ok
+        self.accepted >> Filter::class_of(is_weekend, r.night, r.kind) & 1 == 1
     }
 }
 
@@ -367,17 +386,32 @@ impl Scratch {
     ) {
         let conversations = pass.interaction == Some(Interaction::CallAndText);
         let places = pass.interaction.is_none();
+        // A pass that keeps none of the user's classes has no period; one
+        // that keeps all of them copies each period whole.
+        let kept = values.filter.kept(part.classes);
+        if kept == 0 {
+            return;
+        }
+        let keeps_all = kept == part.classes;
         let n = part.records.len();
         let mut start = 0;
         while start < n {
             let key = part.periods[start];
-            let mut end = start;
+            let end = start + part.periods[start..].iter().take_while(|&&p| p == key).count();
             self.records.clear();
-            while end < n && part.periods[end] == key {
-                if values.filter.keeps(part.weekend[end], &part.records[end]) {
-                    self.records.push(part.records[end]);
+            let (records, weekend) = (&part.records[start..end], &part.weekend[start..end]);
+            if keeps_all {
+                self.records.extend_from_slice(records);
+            } else {
+                // Every record is written and only the kept ones counted:
+                // no branch on the record's class.
+                self.records.resize(records.len(), records[0]);
+                let mut kept = 0;
+                for (r, &w) in records.iter().zip(weekend) {
+                    self.records[kept] = *r;
+                    kept += usize::from(values.filter.keeps(w, r));
                 }
-                end += 1;
+                self.records.truncate(kept);
             }
             start = end;
             if self.records.is_empty() {
@@ -505,6 +539,60 @@ mod tests {
         let std: Vec<Option<f64>> = columns[1].f64().unwrap().iter().collect();
         assert_eq!(mean, [Some(2.0), None, None]);
         assert_eq!(std, [Some(1.0), None, None]);
+    }
+
+    #[test]
+    fn a_pass_keeps_the_records_of_its_parts_of_week_and_day_and_kinds() {
+        use crate::load::{CALL, OTHER, TEXT};
+        let pass = |part_of_week, part_of_day, interaction| Pass {
+            part_of_week,
+            part_of_day,
+            interaction,
+            indicators: Vec::new(),
+        };
+        let kept = |pass: &Pass| {
+            let filter = Filter::of(pass);
+            let mut kept = Vec::new();
+            for kind in [CALL, TEXT, OTHER] {
+                for weekend in [false, true] {
+                    for night in [false, true] {
+                        if filter.keeps(weekend, &Record::new(0, kind, false, night, 0, None)) {
+                            kept.push((kind, weekend, night));
+                        }
+                    }
+                }
+            }
+            kept
+        };
+        assert_eq!(kept(&pass("weekday", "night", Some(Interaction::Call))), [(CALL, false, true)]);
+        assert_eq!(
+            kept(&pass("weekend", "allday", Some(Interaction::CallAndText))),
+            [(CALL, true, false), (CALL, true, true), (TEXT, true, false), (TEXT, true, true)]
+        );
+        // The spatial family reads every record of the combination.
+        assert_eq!(
+            kept(&pass("allweek", "day", None)),
+            [
+                (CALL, false, false),
+                (CALL, true, false),
+                (TEXT, false, false),
+                (TEXT, true, false),
+                (OTHER, false, false),
+                (OTHER, true, false)
+            ]
+        );
+        assert_eq!(kept(&pass("allweek", "allday", Some(Interaction::Text))).len(), 4);
+
+        // The classes a user's records have decide whether a pass copies
+        // its periods whole, filters them, or has none.
+        let records =
+            [Record::new(0, CALL, false, false, 0, None), Record::new(1, OTHER, false, true, 0, None)];
+        let classes = classes(&records, &[false, false]);
+        let call = Filter::of(&pass("allweek", "allday", Some(Interaction::Call)));
+        let text = Filter::of(&pass("allweek", "allday", Some(Interaction::Text)));
+        let all = Filter::of(&pass("allweek", "allday", None));
+        assert_eq!(call.kept(classes), 1 << Filter::class_of(false, false, CALL));
+        assert_eq!((text.kept(classes), all.kept(classes)), (0, classes));
     }
 
     #[test]
