@@ -309,7 +309,9 @@ impl ContactIndex {
 ///
 /// Users come one at a time, every pass over each: a user's records stay
 /// in cache across the passes, where a pass over the whole chunk would
-/// read every record from memory again for each filter combination.
+/// read every record from memory again for each filter combination. Each
+/// user's period rows are reduced to its user-level values at once, so
+/// that a pass's rows are only ever one user's.
 pub fn evaluate(
     chunk: &Chunk,
     passes: &[Pass],
@@ -317,14 +319,39 @@ pub fn evaluate(
     users: Range<usize>,
 ) -> Result<Vec<Vec<Column>>> {
     let n_stats = opts.stat_count();
+    let single = opts.groupby == GroupBy::None;
     let mut state = passes.iter().map(|pass| PassValues::new(pass, n_stats)).collect::<Result<Vec<_>>>()?;
+    let mut reduced: Vec<Vec<Reduced>> = passes
+        .iter()
+        .map(|pass| {
+            value_names(pass, opts).map(|(name, integer)| Reduced::new(name, integer, users.len())).collect()
+        })
+        .collect();
     let mut scratch = Scratch::new(chunk.contacts);
-    for (user, part) in chunk.users[users.clone()].iter().enumerate() {
-        for (pass, values) in passes.iter().zip(&mut state) {
-            scratch.user_pass(user as u32, part, pass, values, n_stats);
+    let mut buf = Vec::new();
+    for part in &chunk.users[users] {
+        for ((pass, values), reduced) in passes.iter().zip(&mut state).zip(&mut reduced) {
+            values.clear();
+            scratch.user_pass(0, part, pass, values, n_stats);
+            for (column, reduced) in values.values.iter().zip(reduced) {
+                let (mean, std) = reduce_user(column, single, &mut buf);
+                reduced.mean.push(mean);
+                reduced.std.push(std);
+            }
         }
     }
-    Ok(user_columns(passes, state, opts, users.len()))
+    Ok(reduced
+        .into_iter()
+        .map(|pass| pass.into_iter().flat_map(|r| r.into_columns(single)).collect())
+        .collect())
+}
+
+/// The name of each value column of `pass`, and whether it is a count.
+fn value_names<'a>(pass: &'a Pass, opts: &'a IndicatorOptions) -> impl Iterator<Item = (String, bool)> + 'a {
+    pass.indicators.iter().flat_map(move |(ind, key)| {
+        let integer = ind.integer && ind.shape == Shape::Scalar;
+        crate::engine::value_columns(ind, key, opts).into_iter().map(move |name| (name, integer))
+    })
 }
 
 /// The user-level columns of each pass from its period rows, for user
@@ -338,15 +365,10 @@ pub(crate) fn user_columns(
 ) -> Vec<Vec<Column>> {
     let mut out = Vec::with_capacity(passes.len());
     for (pass, values) in passes.iter().zip(state) {
-        let mut columns = values.values.into_iter();
-        let mut named = Vec::new();
-        for (ind, key) in &pass.indicators {
-            let integer = ind.integer && ind.shape == Shape::Scalar;
-            for name in crate::engine::value_columns(ind, key, opts) {
-                let values = columns.next().expect("a column per value");
-                named.push(PeriodValues { name, integer, values });
-            }
-        }
+        let named = value_names(pass, opts)
+            .zip(values.values)
+            .map(|((name, integer), values)| PeriodValues { name, integer, values })
+            .collect();
         out.push(per_user(&values.out_user, named, users, opts.groupby == GroupBy::None));
     }
     out
@@ -398,30 +420,32 @@ impl Scratch {
         while start < n {
             let key = part.periods[start];
             let end = start + part.periods[start..].iter().take_while(|&&p| p == key).count();
-            self.records.clear();
             let (records, weekend) = (&part.records[start..end], &part.weekend[start..end]);
-            if keeps_all {
-                self.records.extend_from_slice(records);
-            } else {
-                // Every record is written and only the kept ones counted:
-                // no branch on the record's class.
-                self.records.resize(records.len(), records[0]);
-                let mut kept = 0;
-                for (r, &w) in records.iter().zip(weekend) {
-                    self.records[kept] = *r;
-                    kept += usize::from(values.filter.keeps(w, r));
-                }
-                self.records.truncate(kept);
-            }
             start = end;
-            if self.records.is_empty() {
+            let records: &[Record] = match keeps_all {
+                true => records,
+                false => {
+                    // Every record is written and only the kept ones
+                    // counted: no branch on the record's class.
+                    self.records.clear();
+                    self.records.resize(records.len(), records[0]);
+                    let mut kept = 0;
+                    for (r, &w) in records.iter().zip(weekend) {
+                        self.records[kept] = *r;
+                        kept += usize::from(values.filter.keeps(w, r));
+                    }
+                    self.records.truncate(kept);
+                    &self.records
+                }
+            };
+            if records.is_empty() {
                 continue;
             }
 
             if places {
-                spatial::places_of(&self.records, &mut self.places);
+                spatial::places_of(records, &mut self.places);
             } else {
-                self.index.build(&self.records, conversations);
+                self.index.build(records, conversations);
             }
             self.convs.clear();
             self.delays.clear();
@@ -433,7 +457,7 @@ impl Scratch {
                 }
             }
             let period = Period {
-                records: &self.records,
+                records,
                 contacts: &self.index.contacts,
                 conversations: &self.convs,
                 delays: &self.delays,
@@ -484,38 +508,63 @@ pub fn per_user(rows_user: &[u32], columns: Vec<PeriodValues>, users: usize, sin
     let mut out = Vec::new();
     let mut buf = Vec::new();
     for column in columns {
-        if single {
-            let mut value = vec![None; users];
-            for (&u, v) in rows_user.iter().zip(&column.values) {
-                value[u as usize] = *v;
-            }
-            out.push(match column.integer {
-                true => Column::new(
-                    column.name.into(),
-                    value.iter().map(|v| v.map(|v| v as i64)).collect::<Vec<_>>(),
-                ),
-                false => Column::new(column.name.into(), value),
-            });
-            continue;
-        }
-
-        let (mut means, mut stds) = (vec![None; users], vec![None; users]);
+        let mut reduced = Reduced::new(column.name, column.integer, users);
+        (reduced.mean, reduced.std) = (vec![None; users], vec![None; users]);
         let mut start = 0;
         while start < rows_user.len() {
             let user = rows_user[start];
-            let mut end = start;
-            buf.clear();
-            while end < rows_user.len() && rows_user[end] == user {
-                buf.extend(column.values[end]);
-                end += 1;
-            }
-            (means[user as usize], stds[user as usize]) = stats::mean_std(&buf);
+            let end = start + rows_user[start..].iter().take_while(|&&u| u == user).count();
+            let (mean, std) = reduce_user(&column.values[start..end], single, &mut buf);
+            (reduced.mean[user as usize], reduced.std[user as usize]) = (mean, std);
             start = end;
         }
-        out.push(Column::new(format!("{}__mean", column.name).into(), means));
-        out.push(Column::new(format!("{}__std", column.name).into(), stds));
+        out.extend(reduced.into_columns(single));
     }
     out
+}
+
+/// One user's values of a value column from its periods' `rows`: their
+/// mean and std, or, without grouping (`single`), the last period's value
+/// (the only one) as the mean.
+fn reduce_user(rows: &[Option<f64>], single: bool, buf: &mut Vec<f64>) -> (Option<f64>, Option<f64>) {
+    if single {
+        return (rows.last().copied().flatten(), None);
+    }
+    buf.clear();
+    buf.extend(rows.iter().flatten());
+    stats::mean_std(buf)
+}
+
+/// A value column's user-level values, user by user (see [`reduce_user`]).
+struct Reduced {
+    name: String,
+    integer: bool,
+    mean: Vec<Option<f64>>,
+    std: Vec<Option<f64>>,
+}
+
+impl Reduced {
+    /// No users yet, with room for `users`.
+    fn new(name: String, integer: bool, users: usize) -> Reduced {
+        Reduced { name, integer, mean: Vec::with_capacity(users), std: Vec::with_capacity(users) }
+    }
+
+    /// The columns [`per_user`] describes.
+    fn into_columns(self, single: bool) -> Vec<Column> {
+        if !single {
+            return vec![
+                Column::new(format!("{}__mean", self.name).into(), self.mean),
+                Column::new(format!("{}__std", self.name).into(), self.std),
+            ];
+        }
+        vec![match self.integer {
+            true => Column::new(
+                self.name.into(),
+                self.mean.iter().map(|v| v.map(|v| v as i64)).collect::<Vec<_>>(),
+            ),
+            false => Column::new(self.name.into(), self.mean),
+        }]
+    }
 }
 
 #[cfg(test)]
