@@ -24,7 +24,7 @@ use crate::output::flat::{Flat, Layouts};
 use crate::progress::Progress;
 use crate::queries::{self, recharges::average_balance, Indicator};
 use crate::recharges::{chunk_frame, load_recharges, Recharge};
-use crate::summary::{self, ShardRow};
+use crate::summary::{self, CompactFlat, ShardRow};
 use crate::tree::{Rows, RunFacts, UserExtras};
 use crate::value::UserTree;
 use crate::workers;
@@ -261,7 +261,7 @@ pub fn run(plan: &Plan) -> Result<Outcome> {
 }
 
 enum UserResult {
-    Done { records: usize, flat: Flat },
+    Done { records: usize, flat: CompactFlat },
     Skipped,
     Failed(String),
 }
@@ -411,7 +411,7 @@ fn process_chunk(
                     }
                     let flat = layouts.flatten_user(&tree);
                     let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
-                        Ok(()) => UserResult::Done { records: meta.records, flat },
+                        Ok(()) => UserResult::Done { records: meta.records, flat: CompactFlat::of(&flat) },
                         Err(e) => UserResult::Failed(format!("{e:#}")),
                     };
                     (*i, result)

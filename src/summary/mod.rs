@@ -17,7 +17,7 @@ use polars::prelude::*;
 
 use crate::batch::write_atomic;
 
-pub use shard::{shard, ShardRow, OK, SKIPPED};
+pub use shard::{shard, CompactFlat, ShardRow, OK, SKIPPED};
 
 /// Writes the three summaries of every processed user in `shards`, the
 /// frames [`shard`] made of each chunk of the output directory's runs.

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use anyhow::Result;
 use polars::prelude::*;
@@ -23,7 +24,54 @@ pub struct ShardRow {
     pub status: &'static str,
     pub records: Option<i64>,
     /// The user's flattened results; None for a skipped user.
-    pub flat: Option<Flat>,
+    pub flat: Option<CompactFlat>,
+}
+
+/// A user's flattened results as a shard reads them: each value's
+/// [`scalar`] kind and bits, and the text of the values that are not
+/// scalars. A quarter of the memory of the values themselves, which a chunk
+/// holds for every user until its shard is made.
+pub struct CompactFlat {
+    layout: Arc<Layout>,
+    kinds: Vec<u8>,
+    bits: Vec<u64>,
+    /// Python's `str()` of each value of kind [`OTHER`], by slot in order.
+    texts: Vec<(u32, String)>,
+}
+
+impl CompactFlat {
+    pub fn of(flat: &Flat) -> CompactFlat {
+        let mut texts = Vec::new();
+        let (kinds, bits) = flat
+            .values
+            .iter()
+            .enumerate()
+            .map(|(slot, value)| {
+                let (kind, bits) = scalar(value);
+                if kind == OTHER {
+                    texts.push((slot as u32, py_str(value).unwrap_or_default()));
+                }
+                (kind, bits)
+            })
+            .unzip();
+        CompactFlat { layout: flat.layout.clone(), kinds, bits, texts }
+    }
+
+    /// Python's `str()` of the value at `slot`; None for a null.
+    fn text(&self, slot: usize) -> Option<Cow<'_, str>> {
+        let bits = self.bits[slot];
+        let value = match self.kinds[slot] {
+            0 => return None,
+            BOOL => Value::Bool(bits != 0),
+            INT => Value::Int(bits as i64),
+            FLOAT => Value::Float(f64::from_bits(bits)),
+            _ => {
+                let at = self.texts.binary_search_by_key(&(slot as u32), |(s, _)| *s).ok()?;
+                return Some(Cow::Borrowed(self.texts[at].1.as_str()));
+            }
+        };
+        py_str(&value).map(Cow::Owned)
+    }
 }
 
 /// Marks a key that a layout lacks.
@@ -119,20 +167,19 @@ struct Cells<'a> {
 impl<'a> Cells<'a> {
     /// Row `i`'s values and, for each column, its slot in them; None for a
     /// skipped user.
-    fn row(&self, i: usize) -> Option<(&'a [Value], &'a [u32])> {
-        let values = &self.rows[i].flat.as_ref()?.values;
-        Some((values, &self.slots_of_layout[self.row_layouts[i]?]))
+    fn row(&self, i: usize) -> Option<(&'a CompactFlat, &'a [u32])> {
+        let flat = self.rows[i].flat.as_ref()?;
+        Some((flat, &self.slots_of_layout[self.row_layouts[i]?]))
     }
 
     /// Column `j` as the text Python's `str()` gives of each value.
     fn text(&self, j: usize) -> Vec<Option<Cow<'a, str>>> {
         (0..self.rows.len())
             .map(|i| {
-                let (values, slots) = self.row(i)?;
-                // An absent key's slot is past the values.
-                match values.get(slots[j] as usize)? {
-                    Value::Str(s) => Some(Cow::Borrowed(s.as_str())),
-                    other => py_str(other).map(Cow::Owned),
+                let (flat, slots) = self.row(i)?;
+                match slots[j] {
+                    ABSENT => None,
+                    slot => flat.text(slot as usize),
                 }
             })
             .collect()
@@ -190,12 +237,12 @@ impl Grid {
                 let first = run * run_rows;
                 for ((kinds, bits), i) in kinds.chunks_mut(columns).zip(bits.chunks_mut(columns)).zip(first..)
                 {
-                    let Some((values, slots)) = cells.row(i) else { continue };
+                    let Some((flat, slots)) = cells.row(i) else { continue };
                     for (j, &slot) in slots.iter().enumerate() {
                         if slot != ABSENT {
-                            let (kind, b) = scalar(&values[slot as usize]);
+                            let kind = flat.kinds[slot as usize];
                             kinds[j] = kind;
-                            bits[j] = b;
+                            bits[j] = flat.bits[slot as usize];
                             seen[j] |= kind;
                         }
                     }
@@ -282,7 +329,7 @@ mod tests {
             user: user.to_string(),
             status: if tree.is_some() { OK } else { SKIPPED },
             records: tree.map(|_| 10),
-            flat: tree.map(|t| layouts.flatten(t)),
+            flat: tree.map(|t| CompactFlat::of(&layouts.flatten(t))),
         }
     }
 
