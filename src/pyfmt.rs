@@ -226,7 +226,10 @@ pub fn push_i64(out: &mut String, n: i64) {
 
 /// Appends bytes known to be ASCII digits or signs.
 fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.push_str(std::str::from_utf8(bytes).expect("ASCII digits"));
+    // Called for every number written: the digits need no UTF-8 check.
+    debug_assert!(bytes.is_ascii());
+    // SAFETY: callers pass ASCII digits, signs and points, valid UTF-8.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(bytes) });
 }
 
 /// Significant decimal digits `d.ddd` (no trailing zeros) and the decimal
