@@ -377,13 +377,18 @@ fn process_chunk(
     };
     let t1 = Instant::now();
     let indicators = engine::compute(&tables, recharges, registry, &plan.options)?;
+    // Each step's inputs are freed as soon as it is done, so that the next
+    // steps reuse their memory rather than take (and zero) fresh pages.
+    drop(tables);
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options, layouts)?;
+    drop(indicators);
     if let Some(net) = network.as_mut() {
         // The egos with records; their full tables serve assortativity.
         let with_records: Vec<&EgoNetwork> = members.iter().filter_map(|(i, ..)| egos[*i].as_ref()).collect();
         net.prepare(&with_records, &full_tables, antennas, registry, plan.threads)?;
     }
+    drop(full_tables);
     let network = network.as_deref();
     let t3 = Instant::now();
 
