@@ -14,6 +14,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use polars::prelude::*;
 
 use crate::batch::{remove_stale_temporaries, write_atomic};
+use crate::parquet::{self, Purpose};
 
 const DIR: &str = ".bandicoot";
 const SETTINGS: &str = "settings.json";
@@ -104,16 +105,7 @@ impl Drop for Journal {
 }
 
 fn write_shard(path: &Path, mut shard: DataFrame) -> Result<()> {
-    // An internal file, read only to resume a run: no compression or
-    // statistics to compute.
-    write_atomic(path, |w| {
-        ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Uncompressed)
-            .with_statistics(StatisticsOptions::empty())
-            .finish(&mut shard)
-            .map(|_| ())
-            .map_err(std::io::Error::other)
-    })
+    write_atomic(path, |w| parquet::write(w, &mut shard, Purpose::Internal).map_err(std::io::Error::other))
 }
 
 fn shard_paths(dir: &Path) -> Result<Vec<PathBuf>> {

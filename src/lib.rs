@@ -21,6 +21,7 @@ pub mod neighbours;
 pub mod network;
 pub mod options;
 pub mod output;
+pub mod parquet;
 pub mod periods;
 pub mod progress;
 pub mod pyfmt;

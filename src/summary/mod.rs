@@ -16,6 +16,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use crate::batch::write_atomic;
+use crate::parquet::{self, Purpose};
 
 pub use shard::{shard, CompactFlat, ShardRow, OK, SKIPPED};
 
@@ -35,11 +36,7 @@ pub fn write(dir: &Path, shards: Vec<DataFrame>, failed: usize, elapsed: f64) ->
     let (parquet, csv, stats) = std::thread::scope(|scope| {
         let parquet = scope.spawn(|| {
             write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
-                ParquetWriter::new(w)
-                    .with_compression(ParquetCompression::Snappy)
-                    .finish(&mut table.clone())
-                    .map(|_| ())
-                    .map_err(std::io::Error::other)
+                parquet::write(w, &mut table.clone(), Purpose::Published).map_err(std::io::Error::other)
             })
         });
         let csv = csv::write(dir, &table, &order);
