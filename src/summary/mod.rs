@@ -28,11 +28,9 @@ pub fn write(dir: &Path, shards: Vec<DataFrame>, failed: usize, elapsed: f64) ->
         return Ok(());
     }
 
-    // Polars writes the Parquet file on a thread of its own, compressing
-    // its pages one after the other: the longest of the three. Meanwhile the
-    // CSV rows and the statistics are computed on the run's pool. (A plain
-    // thread: Polars runs its own pool, which a worker of another pool
-    // should not wait on.)
+    // The Parquet file is written on a thread of its own, its columns
+    // encoded and compressed one after the other. Meanwhile the CSV rows and
+    // the statistics are computed on the run's pool.
     let (parquet, csv, stats) = std::thread::scope(|scope| {
         let parquet = scope.spawn(|| {
             write_atomic(&dir.join("_all_users_summary.parquet"), |w| {
