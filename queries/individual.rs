@@ -201,7 +201,7 @@ mod tests {
     use super::*;
     use crate::load::{CALL, TEXT};
 
-    fn rec(t: i64, kind: i32, out: bool) -> Record {
+    fn rec(t: i64, kind: u8, out: bool) -> Record {
         Record::new(t, kind, out, false, 0, None).with_corr(Some(0))
     }
 

@@ -56,8 +56,8 @@ pub fn places_of(records: &[Record], places: &mut Vec<Place>) {
         None => places.push(Place {
             pos: r.pos,
             n: 1,
-            lat: r.location.map(|l| l.0),
-            lon: r.location.map(|l| l.1),
+            lat: r.location().map(|l| l.0),
+            lon: r.location().map(|l| l.1),
         }),
     });
 }

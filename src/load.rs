@@ -47,9 +47,9 @@ pub const IGNORED_FIELDS: [&str; 7] =
     ["all", "interaction", "direction", "correspondent_id", "datetime", "call_duration", "location"];
 
 /// Interaction codes of the `kind` column.
-pub const CALL: i32 = 0;
-pub const TEXT: i32 = 1;
-pub const OTHER: i32 = 2;
+pub const CALL: u8 = 0;
+pub const TEXT: u8 = 1;
+pub const OTHER: u8 = 2;
 
 /// Facts about one user's file that the reporting block needs.
 #[derive(Debug, Clone, Default)]
@@ -547,7 +547,7 @@ fn meta(
         end: records[m - 1].t,
         has_call: records.iter().any(|r| r.kind == CALL),
         has_text: records.iter().any(|r| r.kind == TEXT),
-        missing_location: records.iter().filter(|r| r.location.is_none()).count() as f64 / m as f64,
+        missing_location: records.iter().filter(|r| r.location().is_none()).count() as f64 / m as f64,
         antennas_missing_locations: unknown.len(),
         bins: match groupby {
             GroupBy::None => 1,
@@ -596,7 +596,7 @@ pub fn parse_user(
     let n = rows.len();
     let mut ignored = [0u64; 7];
     let mut keep: Vec<(i64, usize)> = Vec::with_capacity(n);
-    let mut kinds = vec![0i32; n];
+    let mut kinds = vec![0u8; n];
     let mut durations: Vec<Option<i64>> = vec![None; n];
     let mut locations: Vec<Option<(f64, f64)>> = vec![None; n];
     for i in 0..n {

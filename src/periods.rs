@@ -147,7 +147,7 @@ impl Filter {
             "night" => Some(true),
             _ => None,
         };
-        let kind_ok = |kind: i32| match pass.interaction {
+        let kind_ok = |kind: u8| match pass.interaction {
             None => true,
             Some(Interaction::Call) => kind == crate::load::CALL,
             Some(Interaction::Text) => kind == crate::load::TEXT,
@@ -176,7 +176,7 @@ impl Filter {
 
     /// A record's class, below 12: the weekend and night bits, then its
     /// kind (CALL, TEXT or OTHER) above them.
-    fn class_of(is_weekend: bool, is_night: bool, kind: i32) -> u32 {
+    fn class_of(is_weekend: bool, is_night: bool, kind: u8) -> u32 {
         debug_assert!((0..3).contains(&kind), "kinds are CALL, TEXT or OTHER");
         u32::from(is_weekend) | u32::from(is_night) << 1 | (kind as u32) << 2
     }
