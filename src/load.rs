@@ -267,13 +267,14 @@ pub fn parse_py_int(s: &str) -> Option<i64> {
 /// Python's `float(s)` for the common forms (surrounding whitespace allowed).
 pub fn parse_py_float(s: &str) -> Option<f64> {
     let t = s.trim();
-    let lower = t.to_ascii_lowercase();
-    let body = lower.trim_start_matches(['+', '-']);
-    if matches!(body, "nan" | "inf" | "infinity") || t.bytes().any(|c| c.is_ascii_digit()) {
-        t.parse::<f64>().ok()
-    } else {
-        None
+    // Numbers are nearly every call: they are told by a digit, without
+    // lowercasing a copy of the text for the special words.
+    if t.bytes().any(|c| c.is_ascii_digit()) {
+        return t.parse::<f64>().ok();
     }
+    let body = t.trim_start_matches(['+', '-']);
+    let special = ["nan", "inf", "infinity"].iter().any(|w| body.eq_ignore_ascii_case(w));
+    special.then(|| t.parse::<f64>().ok()).flatten()
 }
 
 /// Reads a CSV file's text, dropping a UTF-8 byte-order mark; a file that
@@ -599,6 +600,7 @@ pub fn parse_user(
     let mut kinds = vec![0u8; n];
     let mut durations: Vec<Option<i64>> = vec![None; n];
     let mut locations: Vec<Option<(f64, f64)>> = vec![None; n];
+    let mut times = calendar::DatetimeReader::default();
     for i in 0..n {
         let get = |c| rows.get(i, c);
         let kind = match get(interaction) {
@@ -608,7 +610,7 @@ pub fn parse_user(
             _ => None,
         };
         let callandtext = matches!(kind, Some(CALL) | Some(TEXT));
-        let t = calendar::parse_py_datetime(get(datetime));
+        let t = times.parse(get(datetime));
         let dur = parse_py_int(get(duration));
         let antenna_id = antenna.map(get).filter(|a| !a.is_empty());
         let location = match (latitude.map(get), longitude.map(get)) {
@@ -751,6 +753,19 @@ pub fn parse_user(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_float_rules() {
+        assert_eq!(parse_py_float(" 42.315384 "), Some(42.315384));
+        assert_eq!(parse_py_float("-71.1e1"), Some(-711.0));
+        assert_eq!(parse_py_float(".5"), Some(0.5));
+        assert_eq!(parse_py_float("-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_py_float("INF"), Some(f64::INFINITY));
+        assert!(parse_py_float("+nan").is_some_and(f64::is_nan));
+        for bad in ["", " ", "+", "--5", "abc", "infinit", "1,5", "0x10"] {
+            assert_eq!(parse_py_float(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn python_int_rules() {

@@ -31,6 +31,7 @@ pub fn py_pow(x: f64, n: f64) -> f64 {
 /// double `pow` can return. For results within 1e±20, where
 /// `|y * log(x)| = |log(p)| <= 46.1`, the bound is 0.511 ULP; elsewhere
 /// in the normal range the general 0.54 holds. Out of it, say no.
+#[inline(always)]
 fn pow_is(p: f64, err: f64) -> bool {
     let magnitude = p.abs();
     if !(1e-290..1e290).contains(&magnitude) {
@@ -46,6 +47,7 @@ fn pow_is(p: f64, err: f64) -> bool {
 /// beside `p`, so a fast two-sum is exact). A product of rounded factors,
 /// as `x * x * x`, can be more than half an ULP from the exact power: the
 /// nearest double is then another one, which `pow` returns.
+#[inline(always)]
 fn renormalised(p: f64, err: f64) -> (f64, f64) {
     let nearest = p + err;
     (nearest, err - (nearest - p))
@@ -59,6 +61,7 @@ fn renormalised(p: f64, err: f64) -> (f64, f64) {
 /// 2^-105 relative, through fused multiply-adds; [`pow_is`] decides
 /// whether `pow` could return anything else (near a rounding tie, or out
 /// of the safe exponent range), and only then is `pow` asked.
+#[inline(always)]
 pub fn py_pow_int(x: f64, n: u32) -> f64 {
     match n {
         2..=4 => power_of(x, n, powers(x)[n as usize - 2]),
@@ -67,6 +70,7 @@ pub fn py_pow_int(x: f64, n: u32) -> f64 {
 }
 
 /// `x ** n` from its product and rounding error (one of [`powers`]).
+#[inline(always)]
 fn power_of(x: f64, n: u32, (p, err): (f64, f64)) -> f64 {
     // Zero deviations are common (equal values): a product of zeros is
     // pow's zero, sign included.
@@ -79,7 +83,7 @@ fn power_of(x: f64, n: u32, (p, err): (f64, f64)) -> f64 {
 /// `x * x`, `x * x * x` and `x * x * x * x` as rounded products, each
 /// with its rounding error (exact up to about 2^-105 relative), the square
 /// and its error shared by the three.
-#[inline]
+#[inline(always)]
 fn powers(x: f64) -> [(f64, f64); 3] {
     let p2 = x * x;
     let e2 = x.mul_add(x, -p2);
@@ -90,6 +94,7 @@ fn powers(x: f64) -> [(f64, f64); 3] {
 /// `x ** y` from a product `p` of rounded factors and its error `err`:
 /// the nearest double to `p + err` where [`pow_is`] says `pow` can only
 /// return it, `pow` itself otherwise.
+#[inline(always)]
 fn product_or_pow(x: f64, y: f64, p: f64, err: f64) -> f64 {
     let (p, err) = renormalised(p, err);
     match pow_is(p, err) {
@@ -103,6 +108,7 @@ fn product_or_pow(x: f64, y: f64, p: f64, err: f64) -> f64 {
 /// product with `x`) is `pow`'s result whenever [`pow_is`] says so. The
 /// exact square root is `s + r / 2s` up to a second-order term, where
 /// `r = x - s*s` comes exactly from a fused multiply-add.
+#[inline(always)]
 pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
     let y = if three_halves { 1.5 } else { 0.5 };
     // A zero variance is common (one value, or equal values); `pow` of a
@@ -125,11 +131,13 @@ pub fn py_pow_half(x: f64, three_halves: bool) -> f64 {
     product_or_pow(x, y, p, err)
 }
 
+#[inline(always)]
 fn seq_sum(values: impl Iterator<Item = f64>) -> f64 {
     values.fold(0.0, |acc, v| acc + v)
 }
 
 /// bandicoot's `moment`: zero for fewer than two values.
+#[inline(always)]
 fn moment(data: &[f64], mean: f64, n: u32) -> f64 {
     if data.len() <= 1 {
         return 0.0;
@@ -140,6 +148,7 @@ fn moment(data: &[f64], mean: f64, n: u32) -> f64 {
 /// The second, third and fourth [`moment`]s in one pass over the data:
 /// each sum in the reference's order, each power as [`py_pow_int`] gives
 /// it, the square and its rounding error shared by the three.
+#[inline(always)]
 fn moments(data: &[f64], mean: f64) -> [f64; 3] {
     if data.len() <= 1 {
         return [0.0; 3];
@@ -161,6 +170,25 @@ fn moments(data: &[f64], mean: f64) -> [f64; 3] {
 /// first `wanted` statistics (of [`STAT_NAMES`]) are computed; the others
 /// are NaN.
 pub fn summary(data: &mut [f64], wanted: usize) -> Option<Summary> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the instructions.
+        return unsafe { summary_with_fma(data, wanted) };
+    }
+    summary_of(data, wanted)
+}
+
+/// [`summary`] with the CPU's fused multiply-add: the portable build calls
+/// a library routine for each `mul_add` of the powers. Both round exactly
+/// once, so the results are the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn summary_with_fma(data: &mut [f64], wanted: usize) -> Option<Summary> {
+    summary_of(data, wanted)
+}
+
+#[inline(always)]
+fn summary_of(data: &mut [f64], wanted: usize) -> Option<Summary> {
     if data.is_empty() {
         return None;
     }
@@ -185,6 +213,23 @@ pub fn summary(data: &mut [f64], wanted: usize) -> Option<Summary> {
 /// Mean and population std of a scalar across periods, as bandicoot's
 /// `mean` and `std` compute them; `None` for no value.
 pub fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the instructions.
+        return unsafe { mean_std_with_fma(values) };
+    }
+    mean_std_of(values)
+}
+
+/// [`mean_std`] with the CPU's fused multiply-add (see [`summary_with_fma`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn mean_std_with_fma(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    mean_std_of(values)
+}
+
+#[inline(always)]
+fn mean_std_of(values: &[f64]) -> (Option<f64>, Option<f64>) {
     if values.is_empty() {
         return (None, None);
     }
@@ -318,6 +363,18 @@ mod tests {
                 let alone = [2, 3, 4].map(|n| moment(window, mean, n));
                 assert_eq!(fused.map(f64::to_bits), alone.map(f64::to_bits), "mean {mean:e}");
             }
+        }
+    }
+
+    #[test]
+    fn the_fused_multiply_add_of_the_cpu_gives_the_same_bits() {
+        let values = varied(100_000);
+        for window in values.chunks(37) {
+            let dispatched = summary(&mut window.to_vec(), 7).unwrap();
+            let portable = summary_of(&mut window.to_vec(), 7).unwrap();
+            assert_eq!(dispatched.map(f64::to_bits), portable.map(f64::to_bits));
+            let (mean, std) = mean_std(window);
+            assert_eq!((mean, std), mean_std_of(window));
         }
     }
 
