@@ -244,6 +244,11 @@ pub fn is_weekend(t: i64) -> bool {
 /// Python's `int(s)` for a base-10 integer: surrounding whitespace, a sign,
 /// and single underscores between digits are accepted.
 pub fn parse_py_int(s: &str) -> Option<i64> {
+    // Plain digits, or nothing (a text's duration), are nearly every call.
+    let bytes = s.as_bytes();
+    if bytes.len() <= 18 && bytes.iter().all(u8::is_ascii_digit) {
+        return (!bytes.is_empty()).then(|| bytes.iter().fold(0, |v, &c| v * 10 + i64::from(c - b'0')));
+    }
     let s = s.trim();
     let (neg, digits) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
@@ -603,10 +608,12 @@ pub fn parse_user(
     let mut times = calendar::DatetimeReader::default();
     for i in 0..n {
         let get = |c| rows.get(i, c);
-        let kind = match get(interaction) {
-            "call" => Some(CALL),
-            "text" => Some(TEXT),
-            "gps" | "" => Some(OTHER),
+        // Byte patterns: short compares in place, where string patterns
+        // call memcmp.
+        let kind = match get(interaction).as_bytes() {
+            b"call" => Some(CALL),
+            b"text" => Some(TEXT),
+            b"gps" | b"" => Some(OTHER),
             _ => None,
         };
         let callandtext = matches!(kind, Some(CALL) | Some(TEXT));
@@ -625,7 +632,7 @@ pub fn parse_user(
 
         let checks = [
             kind.is_some(),
-            matches!(get(direction), "in" | "out"),
+            matches!(get(direction).as_bytes(), b"in" | b"out"),
             !callandtext || !get(correspondent).is_empty(),
             t.is_some(),
             kind != Some(CALL) || dur.is_some(),
@@ -666,10 +673,10 @@ pub fn parse_user(
         let mut names: HashMap<&str, u32> = HashMap::new();
         let mut links = Links::default();
         for &(_, i) in &keep {
-            links.interaction.push(match rows.get(i, interaction) {
-                "call" => Interaction::Call,
-                "text" => Interaction::Text,
-                "gps" => Interaction::Gps,
+            links.interaction.push(match rows.get(i, interaction).as_bytes() {
+                b"call" => Interaction::Call,
+                b"text" => Interaction::Text,
+                b"gps" => Interaction::Gps,
                 _ => Interaction::Empty,
             });
             let next = names.len() as u32;
@@ -697,6 +704,10 @@ pub fn parse_user(
     let mut positions: PlHashMap<PositionKey, u32> = PlHashMap::new();
     let mut by_antenna: PlHashMap<Option<&str>, (u32, Option<(f64, f64)>)> = PlHashMap::new();
     let mut antenna_ids: PlHashMap<&str, u32> = PlHashMap::new();
+    // Records come in runs with one correspondent or one antenna (a
+    // conversation, a stay): the last of each is tried before hashing.
+    let mut last_contact: Option<(&str, u32)> = None;
+    let mut last_antenna: Option<(Option<&str>, (u32, Option<(f64, f64)>))> = None;
 
     for &(t, i) in &keep {
         let kind = kinds[i];
@@ -707,10 +718,17 @@ pub fn parse_user(
         // its antenna, numbered and looked up once per file.
         let (pos, location, unlisted) = match antennas {
             Some(table) => {
-                let next = by_antenna.len() as u32;
-                let &mut (pos, listed) = by_antenna
-                    .entry(antenna_id)
-                    .or_insert_with(|| (next, antenna_id.and_then(|a| table.get(a))));
+                let (pos, listed) = match last_antenna {
+                    Some((id, found)) if id == antenna_id => found,
+                    _ => {
+                        let next = by_antenna.len() as u32;
+                        let found = *by_antenna
+                            .entry(antenna_id)
+                            .or_insert_with(|| (next, antenna_id.and_then(|a| table.get(a))));
+                        last_antenna = Some((antenna_id, found));
+                        found
+                    }
+                };
                 let unlisted = match (antenna_id, listed) {
                     (Some(_), None) => pos,
                     _ => u32::MAX,
@@ -735,13 +753,22 @@ pub fn parse_user(
         let corr = if kind == OTHER {
             None
         } else {
-            let next = contacts.len() as u32;
-            Some(*contacts.entry(rows.get(i, correspondent)).or_insert(next))
+            let name = rows.get(i, correspondent);
+            match last_contact {
+                Some((last, number)) if last == name => Some(number),
+                _ => {
+                    let next = contacts.len() as u32;
+                    let number = *contacts.entry(name).or_insert(next);
+                    last_contact = Some((name, number));
+                    Some(number)
+                }
+            }
         };
 
-        let record = Record::new(t, kind, rows.get(i, direction) == "out", is_night(t), pos, location)
-            .with_dur(durations[i])
-            .with_corr(corr);
+        let record =
+            Record::new(t, kind, rows.get(i, direction).as_bytes() == b"out", is_night(t), pos, location)
+                .with_dur(durations[i])
+                .with_corr(corr);
         parsed.table.records.push(record);
         parsed.table.periods.push(period_key(groupby, t));
         parsed.table.weekend.push(is_weekend(t));
