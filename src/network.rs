@@ -311,6 +311,8 @@ impl PopulationIndex {
         links: load::Links,
         lookup: &mut HashMap<String, u32>,
     ) -> Result<()> {
+        // Time order, which the ego networks' block counts rely on.
+        debug_assert!(table.records.windows(2).all(|w| w[0].t <= w[1].t));
         self.t.extend(table.records.iter().map(|r| r.t));
         self.out.extend(table.records.iter().map(|r| r.out));
         self.duration.extend(table.records.iter().map(|r| r.dur()));
@@ -638,22 +640,25 @@ impl<'a> Ego<'a> {
         let column = &self.slots.column;
 
         // Per row with a file: distinct (column, block) pairs, out and in.
+        // A member's records are in time order, so each pair's blocks come
+        // in order too: a block is new when it differs from the pair's last.
         let counts: Vec<Option<[Vec<i64>; 2]>> = axis
             .iter()
             .map(|&(_, member)| {
                 let member = &self.members[member?];
-                let mut seen: Vec<(bool, usize, i64)> = member
-                    .kept(index)
-                    .filter_map(|r| {
-                        let c = column[index.correspondent[r] as usize];
-                        (c != u32::MAX).then(|| (index.out[r], c as usize, index.t[r].div_euclid(BLOCK)))
-                    })
-                    .collect();
-                seen.sort_unstable();
-                seen.dedup();
                 let mut dirs = [vec![0i64; n], vec![0i64; n]];
-                for (out, c, _) in seen {
-                    dirs[usize::from(out)][c] += 1;
+                let mut last = [vec![i64::MIN; n], vec![i64::MIN; n]];
+                for r in member.kept(index) {
+                    let c = column[index.correspondent[r] as usize];
+                    if c == u32::MAX {
+                        continue;
+                    }
+                    let (out, c, block) =
+                        (usize::from(index.out[r]), c as usize, index.t[r].div_euclid(BLOCK));
+                    if last[out][c] != block {
+                        last[out][c] = block;
+                        dirs[out][c] += 1;
+                    }
                 }
                 Some(dirs)
             })
