@@ -2,7 +2,6 @@
 //! columnar frame, with the reference's rules for which records to keep
 //! and its counts of ignored fields.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -670,8 +669,13 @@ pub fn parse_user(
     keep.sort_by_key(|&(t, _)| t);
 
     let links = with_links.then(|| {
-        let mut names: HashMap<&str, u32> = HashMap::new();
-        let mut links = Links::default();
+        let mut names: PlHashMap<&str, u32> = PlHashMap::new();
+        let mut last: Option<(&str, u32)> = None;
+        let mut links = Links {
+            interaction: Vec::with_capacity(keep.len()),
+            correspondent: Vec::with_capacity(keep.len()),
+            names: Vec::new(),
+        };
         for &(_, i) in &keep {
             links.interaction.push(match rows.get(i, interaction).as_bytes() {
                 b"call" => Interaction::Call,
@@ -679,8 +683,16 @@ pub fn parse_user(
                 b"gps" => Interaction::Gps,
                 _ => Interaction::Empty,
             });
-            let next = names.len() as u32;
-            links.correspondent.push(*names.entry(rows.get(i, correspondent)).or_insert(next));
+            let name = rows.get(i, correspondent);
+            let number = match last {
+                Some((last, number)) if last == name => number,
+                _ => {
+                    let next = names.len() as u32;
+                    *names.entry(name).or_insert(next)
+                }
+            };
+            last = Some((name, number));
+            links.correspondent.push(number);
         }
         links.names = vec![String::new(); names.len()];
         for (name, id) in names {
