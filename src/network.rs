@@ -278,6 +278,14 @@ impl PopulationIndex {
         for slice in files.chunks(1024) {
             // In weeks, as assortativity reads the kept records.
             let loaded = workers::map(slice, threads, |f| load::parse_user(f, antennas, GroupBy::Week, true));
+            // The slice's records at once, where growing by doubling would
+            // copy the columns and touch fresh memory for each new size.
+            index.reserve(
+                loaded
+                    .iter()
+                    .map(|r| r.as_ref().map_or(0, |p| p.as_ref().map_or(0, |(p, _)| p.table.len())))
+                    .sum(),
+            );
             for (file, result) in slice.iter().zip(loaded) {
                 let (readable, parsed) = match result {
                     Ok(Some((parsed, links))) => {
@@ -303,6 +311,15 @@ impl PopulationIndex {
         index.match_all();
         index.rank_names();
         Ok((index, kept.unwrap_or_default(), unreadable))
+    }
+
+    /// Room for `records` more records.
+    fn reserve(&mut self, records: usize) {
+        self.t.reserve(records);
+        self.out.reserve(records);
+        self.duration.reserve(records);
+        self.interaction.reserve(records);
+        self.correspondent.reserve(records);
     }
 
     fn append(
@@ -594,13 +611,16 @@ impl<'a> Ego<'a> {
 
     /// Shares of the ego's calls, texts, contacts and call seconds whose
     /// correspondent has no readable file.
-    fn out_of_network(&self) -> [Value; 4] {
+    fn out_of_network(&mut self) -> [Value; 4] {
         let index = self.index;
         let (mut calls, mut texts, mut seconds) = ([0i64; 2], [0i64; 2], [0i64; 2]);
-        let mut contacts: HashMap<u32, bool> = HashMap::default();
+        // Each contact is counted where it is first seen, marked in its
+        // column slot, which the matrix sets only later.
+        let (mut contacts, mut outside_contacts) = (0i64, 0i64);
+        let slots = &mut *self.slots;
         for r in self.members[0].kept(index) {
             let name = index.correspondent[r];
-            let outside = matches!(self.role(name), Role::Missing);
+            let outside = matches!(slots.role[name as usize], Role::Missing);
             let slot = usize::from(outside);
             match index.interaction[r] {
                 Interaction::Call => {
@@ -610,7 +630,15 @@ impl<'a> Ego<'a> {
                 Interaction::Text => texts[slot] += 1,
                 _ => {}
             }
-            contacts.insert(name, outside);
+            let mark = &mut slots.column[name as usize];
+            if *mark == u32::MAX {
+                *mark = 0;
+                contacts += 1;
+                outside_contacts += i64::from(outside);
+            }
+        }
+        for &(name, _) in &self.correspondents {
+            slots.column[name as usize] = u32::MAX;
         }
         let share = |part: i64, all: i64| {
             if all == 0 {
@@ -619,11 +647,10 @@ impl<'a> Ego<'a> {
                 Value::Float(part as f64 / all as f64)
             }
         };
-        let outside_contacts = contacts.values().filter(|&&o| o).count() as i64;
         [
             share(calls[1], calls[0] + calls[1]),
             share(texts[1], texts[0] + texts[1]),
-            share(outside_contacts, contacts.len() as i64),
+            share(outside_contacts, contacts),
             share(seconds[1], seconds[0] + seconds[1]),
         ]
     }
