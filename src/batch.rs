@@ -382,10 +382,16 @@ fn process_chunk(
     drop(tables);
     let t2 = Instant::now();
     let rows = Rows::new(&indicators, &plan.options, layouts)?;
+    // The egos with records, a row of indicators each.
+    let with_records: Vec<&EgoNetwork> = members.iter().filter_map(|(i, ..)| egos[*i].as_ref()).collect();
+    if let Some(net) = network.as_mut() {
+        if with_records.len() == members.len() {
+            net.seed(&with_records, &indicators, &plan.options)?;
+        }
+    }
     drop(indicators);
     if let Some(net) = network.as_mut() {
-        // The egos with records; their full tables serve assortativity.
-        let with_records: Vec<&EgoNetwork> = members.iter().filter_map(|(i, ..)| egos[*i].as_ref()).collect();
+        // Their full tables serve assortativity.
         net.prepare(&with_records, &full_tables, antennas, registry, plan.threads)?;
     }
     drop(full_tables);

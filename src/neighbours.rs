@@ -67,6 +67,39 @@ impl Neighbours {
         &self.keys
     }
 
+    /// Whether indicators computed on `opts` hold the values of these
+    /// options: the same periods and filters, whatever the statistics
+    /// (the default ones, mean and std, come first in the extended ones,
+    /// computed alike).
+    pub fn holds_values(opts: &IndicatorOptions) -> bool {
+        opts.groupby == DEFAULT_OPTIONS.groupby && !opts.split_week && !opts.split_day
+    }
+
+    /// Takes the values of record sets that a run computed on options that
+    /// [`Neighbours::holds_values`]: row `i` of `frame` holds the
+    /// indicators of `sets[i]`, a user and the records it keeps.
+    pub fn seed(&mut self, sets: &[(u32, &[bool])], frame: &DataFrame) -> Result<()> {
+        if frame.height() != sets.len() {
+            bail!("{} rows of indicators for {} record sets", frame.height(), sets.len());
+        }
+        let columns = self.columns_of(frame)?;
+        for (row, &(user, keep)) in sets.iter().enumerate() {
+            let values = columns.iter().map(|c| c[row]).collect();
+            self.cache.insert(record_set(user, keep), Arc::new(values));
+        }
+        Ok(())
+    }
+
+    /// The columns of `frame` named by [`Neighbours::keys`], as floats.
+    fn columns_of(&self, frame: &DataFrame) -> Result<Vec<Vec<Option<f64>>>> {
+        let mut columns = Vec::with_capacity(self.keys.len());
+        for key in &self.keys {
+            let column = frame.column(key.as_ref())?.cast(&DataType::Float64)?;
+            columns.push(column.f64()?.iter().collect::<Vec<_>>());
+        }
+        Ok(columns)
+    }
+
     /// The values of `user` with the records where `keep` is true, once
     /// [`Neighbours::prepare`] has computed them.
     pub fn get(&self, user: u32, keep: &[bool]) -> Option<&Values> {
@@ -189,11 +222,7 @@ impl Neighbours {
         if users.len() != numbered.len() {
             bail!("the default indicators have {} rows for {} record sets", users.len(), numbered.len());
         }
-        let mut columns = Vec::with_capacity(self.keys.len());
-        for key in &self.keys {
-            let column = df.column(key.as_ref())?.cast(&DataType::Float64)?;
-            columns.push(column.f64()?.iter().collect::<Vec<_>>());
-        }
+        let columns = self.columns_of(&df)?;
         for (row, &user) in users.iter().enumerate() {
             let values = columns.iter().map(|c| c[row]).collect();
             self.cache.insert(numbered[user as usize].clone(), Arc::new(values));

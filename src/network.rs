@@ -20,7 +20,7 @@ use crate::antennas::Antennas;
 use crate::attributes::{load_attributes, Attributes};
 use crate::load::{self, Interaction, LoadSpec, Loaded, Parsed, UserFile, UserTable};
 use crate::neighbours::{Neighbours, Wanted};
-use crate::options::GroupBy;
+use crate::options::{GroupBy, IndicatorOptions};
 use crate::queries::Indicator;
 use crate::stats;
 use crate::value::{Key, Value};
@@ -165,6 +165,23 @@ impl NetworkRun {
             }
         }
         self.neighbours.prepare(&wanted, full_tables, &self.population, antennas, registry, threads)
+    }
+
+    /// Takes the assortativity values of the chunk's egos from their
+    /// indicators, when the run's options hold them (see
+    /// [`Neighbours::holds_values`]): row `i` of `indicators` is `egos[i]`
+    /// with the records it keeps.
+    pub fn seed(
+        &mut self,
+        egos: &[&EgoNetwork],
+        indicators: &polars::prelude::DataFrame,
+        opts: &IndicatorOptions,
+    ) -> Result<()> {
+        if !Neighbours::holds_values(opts) {
+            return Ok(());
+        }
+        let sets: Vec<(u32, &[bool])> = egos.iter().map(|e| (e.user, e.keep.as_slice())).collect();
+        self.neighbours.seed(&sets, indicators)
     }
 
     /// Adds the network values to a user's result tree: the reporting

@@ -262,3 +262,51 @@ fn attribute_assortativity_and_recharges_in_network_mode() {
         ]
     );
 }
+
+#[test]
+fn assortativity_does_not_depend_on_the_runs_options() {
+    // Weekly runs without splits take each ego's assortativity values from
+    // its own indicators; other runs compute them apart. Both must give
+    // the same numbers, since assortativity always uses the default options.
+    let pop = common::TempDir::new("network-seeded-pop");
+    let synth = Command::new(common::bin())
+        .args(["synth", pop.path().to_str().unwrap(), "--users", "60", "--weeks", "3", "--seed", "9"])
+        .output()
+        .unwrap();
+    assert!(synth.status.success());
+    let batch = |out: &Path, args: &[&str]| {
+        let status = Command::new(common::bin())
+            .arg("batch")
+            .arg(pop.path().join("records"))
+            .arg(pop.path().join("antennas.csv"))
+            .arg("--output-dir")
+            .arg(out)
+            .arg("--network")
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let runs: Vec<common::TempDir> =
+        (0..4).map(|k| common::TempDir::new(&format!("network-seeded-{k}"))).collect();
+    batch(runs[0].path(), &[]);
+    batch(runs[1].path(), &["--stats", "default"]);
+    batch(runs[2].path(), &["--split-week", "--split-day"]);
+    batch(runs[3].path(), &["--groupby", "month"]);
+
+    let mut compared = 0;
+    for entry in fs::read_dir(pop.path().join("records")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().trim_end_matches(".csv").to_string();
+        let values: Vec<Value> = runs
+            .iter()
+            .map(|run| common::user_results(run.path(), &name)["assortativity_indicators"].clone())
+            .collect();
+        assert!(values[0].as_object().is_some_and(|m| !m.is_empty()), "{name} has assortativity values");
+        for (k, other) in values.iter().enumerate().skip(1) {
+            assert_eq!(&values[0], other, "{name}: run {k} differs from the weekly one");
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 60);
+}
