@@ -26,6 +26,9 @@ use crate::stats;
 use crate::value::{Key, Value};
 use crate::workers;
 
+/// User files parsed at once while the index is built.
+const SLICE_FILES: usize = 256;
+
 /// Records closer than this many seconds can reciprocate each other.
 const MATCH_WINDOW: i64 = 30;
 
@@ -292,39 +295,62 @@ impl PopulationIndex {
         let mut kept: Option<Vec<Option<Parsed>>> = Some(Vec::with_capacity(files.len()));
 
         // Loading in slices bounds the memory held by files being parsed.
-        for slice in files.chunks(1024) {
-            // In weeks, as assortativity reads the kept records.
-            let loaded = workers::map(slice, threads, |f| load::parse_user(f, antennas, GroupBy::Week, true));
-            // The slice's records at once, where growing by doubling would
-            // copy the columns and touch fresh memory for each new size.
-            index.reserve(
-                loaded
-                    .iter()
-                    .map(|r| r.as_ref().map_or(0, |p| p.as_ref().map_or(0, |(p, _)| p.table.len())))
-                    .sum(),
-            );
-            for (file, result) in slice.iter().zip(loaded) {
-                let (readable, parsed) = match result {
-                    Ok(Some((parsed, links))) => {
-                        index.append(&parsed.table, links.expect("links were asked for"), &mut lookup)?;
-                        (true, Some(parsed))
+        // The workers parse a slice while a thread of its own appends the
+        // slice before to the index: appending is serial, and would
+        // otherwise leave the workers idle.
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, receive) = std::sync::mpsc::sync_channel::<(&[UserFile], Vec<_>)>(1);
+            let appender = scope.spawn(|| -> Result<()> {
+                for (slice, loaded) in receive {
+                    let loaded: Vec<Result<Option<(Parsed, Option<load::Links>)>>> = loaded;
+                    // The slice's records at once, where growing record by
+                    // record would copy the columns more often.
+                    index.reserve(
+                        loaded
+                            .iter()
+                            .map(|r| r.as_ref().map_or(0, |p| p.as_ref().map_or(0, |(p, _)| p.table.len())))
+                            .sum(),
+                    );
+                    for (file, result) in slice.iter().zip(loaded) {
+                        let (readable, parsed) = match result {
+                            Ok(Some((parsed, links))) => {
+                                index.append(
+                                    &parsed.table,
+                                    links.expect("links were asked for"),
+                                    &mut lookup,
+                                )?;
+                                (true, Some(parsed))
+                            }
+                            Ok(None) => (true, None),
+                            Err(e) => {
+                                unreadable
+                                    .push(Unreadable { user: file.id.clone(), error: format!("{e:#}") });
+                                (false, None)
+                            }
+                        };
+                        index.readable.push(readable);
+                        index.offsets.push(index.t.len());
+                        if index.t.len() > keep_records {
+                            kept = None;
+                        }
+                        if let Some(kept) = &mut kept {
+                            kept.push(parsed);
+                        }
                     }
-                    Ok(None) => (true, None),
-                    Err(e) => {
-                        unreadable.push(Unreadable { user: file.id.clone(), error: format!("{e:#}") });
-                        (false, None)
-                    }
-                };
-                index.readable.push(readable);
-                index.offsets.push(index.t.len());
-                if index.t.len() > keep_records {
-                    kept = None;
                 }
-                if let Some(kept) = &mut kept {
-                    kept.push(parsed);
+                Ok(())
+            });
+            for slice in files.chunks(SLICE_FILES) {
+                // In weeks, as assortativity reads the kept records.
+                let loaded =
+                    workers::map(slice, threads, |f| load::parse_user(f, antennas, GroupBy::Week, true));
+                if send.send((slice, loaded)).is_err() {
+                    break; // the appender stopped on an error, which it returns
                 }
             }
-        }
+            drop(send);
+            appender.join().map_err(|_| anyhow::anyhow!("indexing the population panicked"))?
+        })?;
         index.match_all();
         index.rank_names();
         Ok((index, kept.unwrap_or_default(), unreadable))
