@@ -24,10 +24,9 @@ use crate::options::{GroupBy, IndicatorOptions};
 use crate::queries::Indicator;
 use crate::stats;
 use crate::value::{Key, Value};
-use crate::workers;
 
-/// User files parsed at once while the index is built.
-const SLICE_FILES: usize = 256;
+/// Parsed user files that may wait for the index to take them.
+const PARSED_AHEAD: usize = 64;
 
 /// Records closer than this many seconds can reciprocate each other.
 const MATCH_WINDOW: i64 = 30;
@@ -294,75 +293,79 @@ impl PopulationIndex {
         // None once the population has more records than it may keep.
         let mut kept: Option<Vec<Option<Parsed>>> = Some(Vec::with_capacity(files.len()));
 
-        // Loading in slices bounds the memory held by files being parsed.
-        // The workers parse a slice while a thread of its own appends the
-        // slice before to the index: appending is serial, and would
-        // otherwise leave the workers idle.
+        // The workers parse files one after another, in no set order, while
+        // this thread appends them to the index in file order as they come:
+        // appending is serial, and would otherwise leave the workers idle.
+        // At most PARSED_AHEAD parsed files wait, which bounds the memory
+        // of files being parsed.
+        let next = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|scope| -> Result<()> {
-            let (send, receive) = std::sync::mpsc::sync_channel::<(&[UserFile], Vec<_>)>(1);
-            let appender = scope.spawn(|| -> Result<()> {
-                for (slice, loaded) in receive {
-                    let loaded: Vec<Result<Option<(Parsed, Option<load::Links>)>>> = loaded;
-                    // The slice's records at once, where growing record by
-                    // record would copy the columns more often.
-                    index.reserve(
-                        loaded
-                            .iter()
-                            .map(|r| r.as_ref().map_or(0, |p| p.as_ref().map_or(0, |(p, _)| p.table.len())))
-                            .sum(),
-                    );
-                    for (file, result) in slice.iter().zip(loaded) {
-                        let (readable, parsed) = match result {
-                            Ok(Some((parsed, links))) => {
-                                index.append(
-                                    &parsed.table,
-                                    links.expect("links were asked for"),
-                                    &mut lookup,
-                                )?;
-                                (true, Some(parsed))
-                            }
-                            Ok(None) => (true, None),
-                            Err(e) => {
-                                unreadable
-                                    .push(Unreadable { user: file.id.clone(), error: format!("{e:#}") });
-                                (false, None)
-                            }
-                        };
-                        index.readable.push(readable);
-                        index.offsets.push(index.t.len());
-                        if index.t.len() > keep_records {
-                            kept = None;
-                        }
-                        if let Some(kept) = &mut kept {
-                            kept.push(parsed);
-                        }
+            let (send, receive) = std::sync::mpsc::sync_channel(PARSED_AHEAD);
+            for _ in 0..threads.clamp(1, files.len().max(1)) {
+                let (send, next) = (send.clone(), &next);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    // In weeks, as assortativity reads the kept records.
+                    let parsed = load::parse_user(file, antennas, GroupBy::Week, true);
+                    if send.send((i, parsed)).is_err() {
+                        break; // the index stopped on an error
                     }
-                }
-                Ok(())
-            });
-            for slice in files.chunks(SLICE_FILES) {
-                // In weeks, as assortativity reads the kept records.
-                let loaded =
-                    workers::map(slice, threads, |f| load::parse_user(f, antennas, GroupBy::Week, true));
-                if send.send((slice, loaded)).is_err() {
-                    break; // the appender stopped on an error, which it returns
-                }
+                });
             }
             drop(send);
-            appender.join().map_err(|_| anyhow::anyhow!("indexing the population panicked"))?
+
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut appended = 0;
+            for (i, parsed) in receive {
+                waiting.insert(i, parsed);
+                while let Some(result) = waiting.remove(&appended) {
+                    let file = &files[appended];
+                    let (readable, parsed) = match result {
+                        Ok(Some((parsed, links))) => {
+                            index.make_room(parsed.table.len(), appended, files.len());
+                            index.append(&parsed.table, links.expect("links were asked for"), &mut lookup)?;
+                            (true, Some(parsed))
+                        }
+                        Ok(None) => (true, None),
+                        Err(e) => {
+                            unreadable.push(Unreadable { user: file.id.clone(), error: format!("{e:#}") });
+                            (false, None)
+                        }
+                    };
+                    index.readable.push(readable);
+                    index.offsets.push(index.t.len());
+                    if index.t.len() > keep_records {
+                        kept = None;
+                    }
+                    if let Some(kept) = &mut kept {
+                        kept.push(parsed);
+                    }
+                    appended += 1;
+                }
+            }
+            Ok(())
         })?;
         index.match_all();
         index.rank_names();
         Ok((index, kept.unwrap_or_default(), unreadable))
     }
 
-    /// Room for `records` more records.
-    fn reserve(&mut self, records: usize) {
-        self.t.reserve(records);
-        self.out.reserve(records);
-        self.duration.reserve(records);
-        self.interaction.reserve(records);
-        self.correspondent.reserve(records);
+    /// Room for a user's `records` more records, the user being number
+    /// `user` of `users`: when the columns must grow, they grow to the
+    /// records that the users so far make for every user, with a margin,
+    /// so that they are copied once or twice rather than at every doubling.
+    fn make_room(&mut self, records: usize, user: usize, users: usize) {
+        if self.t.capacity() - self.t.len() >= records {
+            return;
+        }
+        let so_far = self.t.len() + records;
+        let more = records + so_far / (user + 1) * (users - user - 1) + so_far / 8;
+        self.t.reserve_exact(more);
+        self.out.reserve_exact(more);
+        self.duration.reserve_exact(more);
+        self.interaction.reserve_exact(more);
+        self.correspondent.reserve_exact(more);
     }
 
     fn append(
