@@ -254,6 +254,14 @@ pub struct PopulationIndex {
     /// 30 s apart): `matches[match_offsets[r]..match_offsets[r + 1]]`.
     match_offsets: Vec<usize>,
     matches: Vec<u32>,
+    /// Each user's record numbers grouped by correspondent, in time order
+    /// within a correspondent: the user's part of this column is its own
+    /// record range.
+    by_name: Vec<u32>,
+    /// For each user, its correspondents in name-number order, each with
+    /// its run of `by_name`: `user_names[user_name_starts[u]..user_name_starts[u + 1]]`.
+    user_names: Vec<(u32, Range<u32>)>,
+    user_name_starts: Vec<usize>,
 }
 
 /// A user file that cannot be read, which network analysis leaves out.
@@ -286,6 +294,9 @@ impl PopulationIndex {
             correspondent: Vec::new(),
             match_offsets: Vec::new(),
             matches: Vec::new(),
+            by_name: Vec::new(),
+            user_names: Vec::new(),
+            user_name_starts: Vec::new(),
         };
         let mut lookup: HashMap<String, u32> =
             index.names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
@@ -347,6 +358,7 @@ impl PopulationIndex {
             Ok(())
         })?;
         index.match_all();
+        index.group_by_name();
         index.rank_names();
         Ok((index, kept.unwrap_or_default(), unreadable))
     }
@@ -433,6 +445,46 @@ impl PopulationIndex {
         }
     }
 
+    /// Groups every user's records by correspondent (see `by_name`).
+    fn group_by_name(&mut self) {
+        let per_user: Vec<(Vec<u32>, Vec<(u32, Range<u32>)>)> = (0..self.users)
+            .into_par_iter()
+            .map(|u| {
+                let mut records: Vec<u32> = self.records(u as u32).map(|r| r as u32).collect();
+                // Stable: time order within a correspondent.
+                records.sort_by_key(|&r| self.correspondent[r as usize]);
+                let mut names: Vec<(u32, Range<u32>)> = Vec::new();
+                let start = self.offsets[u] as u32;
+                for (i, &r) in records.iter().enumerate() {
+                    let (name, at) = (self.correspondent[r as usize], start + i as u32);
+                    match names.last_mut() {
+                        Some((last, run)) if *last == name => run.end = at + 1,
+                        _ => names.push((name, at..at + 1)),
+                    }
+                }
+                (records, names)
+            })
+            .collect();
+        self.by_name = Vec::with_capacity(self.t.len());
+        self.user_name_starts = Vec::with_capacity(self.users + 1);
+        self.user_name_starts.push(0);
+        for (records, names) in per_user {
+            self.by_name.extend(records);
+            self.user_names.extend(names);
+            self.user_name_starts.push(self.user_names.len());
+        }
+    }
+
+    /// The records of `user` with the correspondent `name`, in time order.
+    fn records_with(&self, user: u32, name: u32) -> &[u32] {
+        let names =
+            &self.user_names[self.user_name_starts[user as usize]..self.user_name_starts[user as usize + 1]];
+        match names.binary_search_by_key(&name, |(n, _)| *n) {
+            Ok(i) => &self.by_name[names[i].1.start as usize..names[i].1.end as usize],
+            Err(_) => &[],
+        }
+    }
+
     /// Appends the records of `r`'s correspondent that match `r` to `found`.
     fn find_matches(&self, r: usize, found: &mut Vec<u32>) {
         let Some(other) = self.present(self.correspondent[r]) else {
@@ -500,41 +552,25 @@ impl Member {
     }
 }
 
-/// What a correspondent name stands for in an ego's network.
-#[derive(Clone, Copy)]
-enum Role {
-    /// Not a correspondent of the ego: records with it are kept.
-    Outside,
-    /// A correspondent without a readable file.
-    Missing,
-    /// A correspondent with a file, or the ego: the member's index.
-    Member(u32),
-}
-
-/// What the computation of an ego's network looks up by correspondent
-/// name, record after record of every member: a slot per name of the
-/// population. An ego sets only its own names' slots and resets them when
-/// it is done, so that each thread's slots, made once, serve every ego of
+/// A mark per name of the population, for an ego to count its distinct
+/// contacts with: an ego marks only its own names and unmarks them when it
+/// is done, so that each thread's marks, made once, serve every ego of
 /// every run.
 struct Slots {
-    role: Vec<Role>,
-    /// Matrix column of each name; `u32::MAX` off the axis.
-    column: Vec<u32>,
+    seen: Vec<bool>,
 }
 
 impl Slots {
-    /// Room for `names` names; the slots added are unset.
+    /// Room for `names` names; the slots added are unmarked.
     fn fit(&mut self, names: usize) {
-        if self.role.len() < names {
-            self.role.resize(names, Role::Outside);
-            self.column.resize(names, u32::MAX);
+        if self.seen.len() < names {
+            self.seen.resize(names, false);
         }
     }
 }
 
 thread_local! {
-    static SLOTS: std::cell::RefCell<Slots> =
-        const { std::cell::RefCell::new(Slots { role: Vec::new(), column: Vec::new() }) };
+    static SLOTS: std::cell::RefCell<Slots> = const { std::cell::RefCell::new(Slots { seen: Vec::new() }) };
 }
 
 struct Ego<'a> {
@@ -544,7 +580,7 @@ struct Ego<'a> {
     members: Vec<Member>,
     /// The ego's correspondents, sorted by name, with their member.
     correspondents: Vec<(u32, Option<usize>)>,
-    /// The role of every name: the ego's and its correspondents' are set.
+    /// The thread's marks of names, all unmarked between egos.
     slots: &'a mut Slots,
 }
 
@@ -563,16 +599,8 @@ impl<'a> Ego<'a> {
                 members.len() - 1
             });
             correspondents.push((name, member));
-            slots.role[name as usize] = member.map_or(Role::Missing, |m| Role::Member(m as u32));
         }
-        // Records with the ego are checked against the ego itself, even when
-        // the ego is its own correspondent and also appears as a copy.
-        slots.role[ego as usize] = Role::Member(0);
         Ego { index, ego, members, correspondents, slots }
-    }
-
-    fn role(&self, name: u32) -> Role {
-        self.slots.role[name as usize]
     }
 
     fn is_own_correspondent(&self) -> bool {
@@ -589,18 +617,30 @@ impl<'a> Ego<'a> {
         }
         order.extend(self.correspondents.iter().filter_map(|&(_, m)| m));
 
+        // The names of the network's members, with their member: a record
+        // with any other correspondent stays. Records with the ego are
+        // checked against the ego itself, even when it is its own
+        // correspondent and also appears as a copy.
+        let mut network = vec![(self.ego, 0)];
+        network.extend(
+            self.correspondents
+                .iter()
+                .filter(|&&(name, _)| name != self.ego)
+                .filter_map(|&(name, m)| Some((name, m?))),
+        );
+
         for m in order {
             let index = self.index;
-            let keep: Vec<bool> = index
-                .records(self.members[m].user)
-                .map(|r| match self.role(index.correspondent[r]) {
-                    Role::Outside | Role::Missing => true,
-                    Role::Member(target) => {
-                        let target = &self.members[target as usize];
-                        index.matches_of(r).iter().any(|&x| target.has(index, x as usize))
-                    }
-                })
-                .collect();
+            let user = self.members[m].user;
+            let first = index.offsets[user as usize];
+            let mut keep = vec![true; index.records(user).len()];
+            for &(name, target) in &network {
+                let target = &self.members[target];
+                for &r in index.records_with(user, name) {
+                    let r = r as usize;
+                    keep[r - first] = index.matches_of(r).iter().any(|&x| target.has(index, x as usize));
+                }
+            }
             self.members[m].keep = Some(keep);
         }
     }
@@ -624,12 +664,6 @@ impl<'a> Ego<'a> {
         }
         let undirected = self.undirected(&axis);
         let unweighted = unweighted(&undirected);
-
-        // Every name set for this ego goes back to its default.
-        self.slots.role[self.ego as usize] = Role::Outside;
-        for &(name, _) in &self.correspondents {
-            self.slots.role[name as usize] = Role::Outside;
-        }
 
         let neighbours = axis
             .iter()
@@ -660,13 +694,13 @@ impl<'a> Ego<'a> {
     fn out_of_network(&mut self) -> [Value; 4] {
         let index = self.index;
         let (mut calls, mut texts, mut seconds) = ([0i64; 2], [0i64; 2], [0i64; 2]);
-        // Each contact is counted where it is first seen, marked in its
-        // column slot, which the matrix sets only later.
+        // Each contact is counted where it is first seen, marked in the
+        // thread's slots.
         let (mut contacts, mut outside_contacts) = (0i64, 0i64);
         let slots = &mut *self.slots;
         for r in self.members[0].kept(index) {
             let name = index.correspondent[r];
-            let outside = matches!(slots.role[name as usize], Role::Missing);
+            let outside = index.present(name).is_none();
             let slot = usize::from(outside);
             match index.interaction[r] {
                 Interaction::Call => {
@@ -676,15 +710,14 @@ impl<'a> Ego<'a> {
                 Interaction::Text => texts[slot] += 1,
                 _ => {}
             }
-            let mark = &mut slots.column[name as usize];
-            if *mark == u32::MAX {
-                *mark = 0;
+            if !slots.seen[name as usize] {
+                slots.seen[name as usize] = true;
                 contacts += 1;
                 outside_contacts += i64::from(outside);
             }
         }
         for &(name, _) in &self.correspondents {
-            slots.column[name as usize] = u32::MAX;
+            slots.seen[name as usize] = false;
         }
         let share = |part: i64, all: i64| {
             if all == 0 {
@@ -707,38 +740,33 @@ impl<'a> Ego<'a> {
     fn undirected(&mut self, axis: &[(u32, Option<usize>)]) -> Vec<Vec<Option<i64>>> {
         let index = self.index;
         let n = axis.len();
-        for (i, &(name, _)) in axis.iter().enumerate() {
-            self.slots.column[name as usize] = i as u32;
-        }
-        let column = &self.slots.column;
 
         // Per row with a file: distinct (column, block) pairs, out and in.
-        // A member's records are in time order, so each pair's blocks come
-        // in order too: a block is new when it differs from the pair's last.
+        // A member's records with one correspondent are in time order, so
+        // their blocks come in order too: a block is new when it differs
+        // from the last of its direction.
         let counts: Vec<Option<[Vec<i64>; 2]>> = axis
             .iter()
             .map(|&(_, member)| {
                 let member = &self.members[member?];
                 let mut dirs = [vec![0i64; n], vec![0i64; n]];
-                let mut last = [vec![i64::MIN; n], vec![i64::MIN; n]];
-                for r in member.kept(index) {
-                    let c = column[index.correspondent[r] as usize];
-                    if c == u32::MAX {
-                        continue;
-                    }
-                    let (out, c, block) =
-                        (usize::from(index.out[r]), c as usize, index.t[r].div_euclid(BLOCK));
-                    if last[out][c] != block {
-                        last[out][c] = block;
-                        dirs[out][c] += 1;
+                for (c, &(name, _)) in axis.iter().enumerate() {
+                    let mut last = [i64::MIN; 2];
+                    for &r in index.records_with(member.user, name) {
+                        let r = r as usize;
+                        if !member.has(index, r) {
+                            continue;
+                        }
+                        let (out, block) = (usize::from(index.out[r]), index.t[r].div_euclid(BLOCK));
+                        if last[out] != block {
+                            last[out] = block;
+                            dirs[out][c] += 1;
+                        }
                     }
                 }
                 Some(dirs)
             })
             .collect();
-        for &(name, _) in axis {
-            self.slots.column[name as usize] = u32::MAX;
-        }
 
         // A row without a file takes its values from the other side.
         let directed = |i: usize, j: usize| -> Option<i64> {
