@@ -9,6 +9,9 @@
 use super::{Compute, Indicator, Level, Period, Record, Shape};
 use crate::stats;
 
+/// The length of a bin, in seconds (see [`Record::bin`]).
+const BIN_SECONDS: i64 = 1800;
+
 /// Mean Earth radius of the reference's great-circle distance, in km.
 const EARTH_RADIUS_KM: f64 = 6371.0;
 
@@ -29,10 +32,12 @@ pub fn binned(records: &[Record], mut each: impl FnMut(&Record)) {
     let mut seen: Vec<(u32, u32, usize)> = Vec::new();
     let mut start = 0;
     while start < records.len() {
-        let bin = records[start].bin();
+        // The bin's records are those before its end, records being in
+        // time order: a compare each rather than a division.
+        let bin_end = (records[start].bin() + 1) * BIN_SECONDS;
         let mut end = start;
         seen.clear();
-        while end < records.len() && records[end].bin() == bin {
+        while end < records.len() && records[end].t < bin_end {
             let p = records[end].pos;
             match seen.iter_mut().find(|s| s.0 == p) {
                 Some(s) => s.1 += 1,
@@ -157,25 +162,29 @@ pub fn indicators() -> Vec<Indicator> {
 /// position frequencies of each pair of consecutive ISO weeks with
 /// records (whatever the run's grouping), in time order.
 pub fn churn_distances(records: &[Record], out: &mut Vec<f64>) {
-    // Each week's (position, bins) in position order.
-    let mut weeks: Vec<Vec<(u32, f64)>> = Vec::new();
-    let mut last_week = None;
+    // Each week's (position, bins) in position order, one week after
+    // another: `weeks` holds where each starts in `cells`.
+    let mut cells: Vec<(u32, f64)> = Vec::new();
+    let mut weeks: Vec<usize> = Vec::new();
+    // Records are in time order: a week ends at a time, found once.
+    let mut week_end = i64::MIN;
     binned(records, |r| {
-        let week = (r.day() - 4).div_euclid(7);
-        if last_week != Some(week) {
-            weeks.push(Vec::new());
-            last_week = Some(week);
+        if r.t >= week_end {
+            let week = (r.day() - 4).div_euclid(7);
+            week_end = ((week + 1) * 7 + 4) * crate::calendar::SECONDS_PER_DAY;
+            weeks.push(cells.len());
         }
-        let w = weeks.last_mut().expect("a week");
-        match w.iter_mut().find(|(p, _)| *p == r.pos) {
+        let first = *weeks.last().expect("a week");
+        match cells[first..].iter_mut().find(|(p, _)| *p == r.pos) {
             Some((_, n)) => *n += 1.0,
-            None => w.push((r.pos, 1.0)),
+            None => cells.push((r.pos, 1.0)),
         }
     });
-    for w in &mut weeks {
-        w.sort_by_key(|(p, _)| *p);
+    weeks.push(cells.len());
+    for w in weeks.windows(2) {
+        cells[w[0]..w[1]].sort_by_key(|(p, _)| *p);
     }
-    out.extend(weeks.windows(2).map(|w| cosine_distance(&w[0], &w[1])));
+    out.extend(weeks.windows(3).map(|w| cosine_distance(&cells[w[0]..w[1]], &cells[w[1]..w[2]])));
 }
 
 /// 1 - cos of two weeks' position frequencies (counts over the week's total).
