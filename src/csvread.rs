@@ -12,25 +12,40 @@ use std::borrow::Cow;
 pub struct Rows<'a> {
     /// For each asked column, its index in the header, if the header has it.
     pub found: Vec<Option<usize>>,
+    /// For each asked column the header has, its place among the cells of
+    /// a row.
+    place: Vec<Option<usize>>,
     text: &'a str,
-    /// One cell per asked column per row, row after row.
+    /// One cell per asked column that the header has, per row, row after
+    /// row.
     cells: Vec<Cell>,
     /// The text of cells that are not a span of the file (quoted fields
     /// with doubled quotes or text after the closing quote).
     owned: Vec<String>,
     /// The 1-based line each row starts on.
     pub lines: Vec<usize>,
+    cells_per_row: usize,
 }
 
 /// A cell: the bytes `start..end` of the text, or, when `start` is
-/// [`OWNED`], the owned text number `end`.
+/// [`OWNED`], the owned text number `end`. Offsets take 32 bits, which
+/// halves the cells of a file (see [`read`]).
 #[derive(Clone, Copy)]
 struct Cell {
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
 }
 
-const OWNED: usize = usize::MAX;
+impl Cell {
+    fn span(start: usize, end: usize) -> Cell {
+        Cell { start: start as u32, end: end as u32 }
+    }
+}
+
+const OWNED: u32 = u32::MAX;
+
+/// The largest text [`read`] takes: its offsets must fit cells.
+pub const MAX_TEXT: usize = u32::MAX as usize - 1;
 const EMPTY: Cell = Cell { start: 0, end: 0 };
 
 impl<'a> Rows<'a> {
@@ -46,14 +61,20 @@ impl<'a> Rows<'a> {
     /// or the row lacks it.
     #[inline]
     pub fn get(&self, row: usize, column: usize) -> &str {
-        let cell = self.cells[row * self.found.len() + column];
+        let Some(place) = self.place[column] else { return "" };
+        let cell = self.cells[row * self.width() + place];
         match cell.start {
-            OWNED => &self.owned[cell.end],
+            OWNED => &self.owned[cell.end as usize],
             // SAFETY: a span of the text between separators, which are
             // ASCII bytes and so char boundaries (`read` made it), read
             // without checking its ends again for each of a file's cells.
-            start => unsafe { self.text.get_unchecked(start..cell.end) },
+            start => unsafe { self.text.get_unchecked(start as usize..cell.end as usize) },
         }
+    }
+
+    /// The cells of a row.
+    fn width(&self) -> usize {
+        self.cells_per_row
     }
 }
 
@@ -63,7 +84,10 @@ pub struct UnclosedQuote(pub usize);
 
 /// Splits `text` (UTF-8, without byte-order mark) into rows and keeps the
 /// `asked` columns (by header name, the first of equal names).
+///
+/// Panics on a text longer than [`MAX_TEXT`].
 pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>), UnclosedQuote> {
+    assert!(text.len() <= MAX_TEXT, "a text of {} bytes is longer than cells can locate", text.len());
     let bytes = text.as_bytes();
     let mut at = 0;
     let mut line = 1;
@@ -79,11 +103,16 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
     }
     let header = header.unwrap_or_default();
     let found: Vec<Option<usize>> = asked.iter().map(|a| header.iter().position(|n| n == a)).collect();
-    // For each header column, the asked column it fills.
+    // For each asked column the header has, its cell in a row; for each
+    // header column, the cell it fills.
+    let mut place = vec![None; asked.len()];
     let mut slot = vec![None; header.len()];
+    let mut width = 0;
     for (k, found) in found.iter().enumerate() {
         if let Some(i) = found {
-            slot[*i] = Some(k);
+            place[k] = Some(width);
+            slot[*i] = Some(width);
+            width += 1;
         }
     }
 
@@ -91,10 +120,12 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
     let lines_left = count_newlines(&bytes[at..]) + 1;
     let mut rows = Rows {
         found,
+        place,
         text,
-        cells: Vec::with_capacity(lines_left * asked.len()),
+        cells: Vec::with_capacity(lines_left * width),
         owned: Vec::new(),
         lines: Vec::with_capacity(lines_left),
+        cells_per_row: width,
     };
     // Most files hold neither quotes nor carriage returns: their rows are
     // split at the commas and line feeds a vectorised search finds.
@@ -105,7 +136,7 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
     while at < bytes.len() {
         let start_line = line;
         let base = rows.cells.len();
-        rows.cells.resize(base + asked.len(), EMPTY);
+        rows.cells.resize(base + width, EMPTY);
         let blank = match plain_row(bytes, &mut at, &mut line, &slot, &mut rows.cells[base..]) {
             Some(blank) => blank,
             // A line with a quote: read again by the full rules.
@@ -118,11 +149,11 @@ pub fn read<'a>(text: &'a str, asked: &[&str]) -> Result<(Vec<String>, Rows<'a>)
                     rows.cells[base + k] = match field {
                         Cow::Borrowed(b) => {
                             let start = b.as_ptr() as usize - text.as_ptr() as usize;
-                            Cell { start, end: start + b.len() }
+                            Cell::span(start, start + b.len())
                         }
                         Cow::Owned(o) => {
                             rows.owned.push(o);
-                            Cell { start: OWNED, end: rows.owned.len() - 1 }
+                            Cell { start: OWNED, end: rows.owned.len() as u32 - 1 }
                         }
                     };
                 }
@@ -156,15 +187,15 @@ static SPECIAL: [bool; 256] = {
 };
 
 /// Reads every row from `at`, where the text holds no quote and no
-/// carriage return, into `rows` (by `slot`, the asked column of each
+/// carriage return, into `rows` (by `slot`, the cell of each
 /// field), as [`plain_row`] would one by one.
 fn plain_rows(bytes: &[u8], at: usize, mut line: usize, slot: &[Option<usize>], rows: &mut Rows) {
-    let asked = rows.found.len();
+    let asked = rows.cells_per_row;
     let (mut row_start, mut from, mut field) = (at, at, 0);
     let mut base = rows.cells.len();
     rows.cells.resize(base + asked, EMPTY);
     for i in Separators::new(bytes, at).chain([bytes.len()]) {
-        let cell = Cell { start: from, end: i };
+        let cell = Cell::span(from, i);
         if bytes.get(i) == Some(&b',') {
             if let Some(Some(k)) = slot.get(field) {
                 rows.cells[base + *k] = cell;
@@ -249,7 +280,7 @@ impl Iterator for Separators<'_> {
 }
 
 /// Reads one row without quotes from `at` into `cells` (by `slot`, the
-/// asked column of each field), advancing past its line end; returns
+/// cell of each field), advancing past its line end; returns
 /// whether the row is blank, or `None`, without advancing, at a quote.
 fn plain_row(
     bytes: &[u8],
@@ -269,7 +300,7 @@ fn plain_row(
         match bytes.get(i) {
             Some(b',') => {
                 if let Some(Some(k)) = slot.get(field) {
-                    cells[*k] = Cell { start: from, end: i };
+                    cells[*k] = Cell::span(from, i);
                 }
                 field += 1;
                 from = i + 1;
@@ -281,7 +312,7 @@ fn plain_row(
         i += 1;
     }
     if let Some(Some(k)) = slot.get(field) {
-        cells[*k] = Cell { start: from, end: i };
+        cells[*k] = Cell::span(from, i);
     }
 
     *at = i;

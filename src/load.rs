@@ -572,6 +572,9 @@ pub fn parse_user(
 ) -> Result<Option<(Parsed, Option<Links>)>> {
     let text = read_text(&file.path)?;
     let path = file.path.display();
+    if text.len() > csvread::MAX_TEXT {
+        bail!("{path}: the file is larger than 4 GiB, more than one user's records can be");
+    }
     let (header, rows) = csvread::read(&text, &COLUMNS).map_err(|csvread::UnclosedQuote(at)| {
         let (line, column) = locate(text.as_bytes(), at);
         anyhow!("{path}: row {line}, column {column}: a quoted field is never closed")
