@@ -31,14 +31,15 @@ pub const DEFAULT_OPTIONS: IndicatorOptions =
 /// How many record sets one engine run takes.
 const SLICE: usize = 1000;
 
-/// A user with the ranks of the records it lost.
-type RecordSet = (u32, Vec<u32>);
+/// A user with the ranks of the records it lost: the key of a record set.
+pub type RecordSet = (u32, Vec<u32>);
 
 /// A record set that assortativity needs: a user and the records it keeps
-/// (in the network of an ego, or as the ego).
+/// (in the network of an ego, or as the ego), with its key.
 pub struct Wanted<'a> {
     pub user: u32,
     pub keep: &'a [bool],
+    pub set: &'a RecordSet,
 }
 
 /// Indicator values in the order of [`Neighbours::keys`].
@@ -77,15 +78,15 @@ impl Neighbours {
 
     /// Takes the values of record sets that a run computed on options that
     /// [`Neighbours::holds_values`]: row `i` of `frame` holds the
-    /// indicators of `sets[i]`, a user and the records it keeps.
-    pub fn seed(&mut self, sets: &[(u32, &[bool])], frame: &DataFrame) -> Result<()> {
+    /// indicators of the record set `sets[i]`.
+    pub fn seed(&mut self, sets: &[&RecordSet], frame: &DataFrame) -> Result<()> {
         if frame.height() != sets.len() {
             bail!("{} rows of indicators for {} record sets", frame.height(), sets.len());
         }
         let columns = self.columns_of(frame)?;
-        for (row, &(user, keep)) in sets.iter().enumerate() {
+        for (row, &set) in sets.iter().enumerate() {
             let values = columns.iter().map(|c| c[row]).collect();
-            self.cache.insert(record_set(user, keep), Arc::new(values));
+            self.cache.insert(set.clone(), Arc::new(values));
         }
         Ok(())
     }
@@ -100,10 +101,10 @@ impl Neighbours {
         Ok(columns)
     }
 
-    /// The values of `user` with the records where `keep` is true, once
-    /// [`Neighbours::prepare`] has computed them.
-    pub fn get(&self, user: u32, keep: &[bool]) -> Option<&Values> {
-        self.cache.get(&record_set(user, keep))
+    /// The values of a record set, once [`Neighbours::prepare`] has
+    /// computed them.
+    pub fn get(&self, set: &RecordSet) -> Option<&Values> {
+        self.cache.get(set)
     }
 
     /// Computes, in one engine run, the values of every record set of
@@ -122,9 +123,8 @@ impl Neighbours {
         let mut todo: Vec<(RecordSet, &Wanted)> = Vec::new();
         let mut queued = polars::prelude::PlHashSet::default();
         for item in wanted {
-            let set = record_set(item.user, item.keep);
-            if !self.cache.contains_key(&set) && queued.insert(set.clone()) {
-                todo.push((set, item));
+            if !self.cache.contains_key(item.set) && queued.insert(item.set) {
+                todo.push((item.set.clone(), item));
             }
         }
 
@@ -231,6 +231,7 @@ impl Neighbours {
     }
 }
 
-fn record_set(user: u32, keep: &[bool]) -> RecordSet {
+/// The key of the records of `user` where `keep` is true.
+pub fn record_set(user: u32, keep: &[bool]) -> RecordSet {
     (user, keep.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i as u32).collect())
 }

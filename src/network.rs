@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::antennas::Antennas;
 use crate::attributes::{load_attributes, Attributes};
 use crate::load::{self, Interaction, LoadSpec, Loaded, Parsed, UserFile, UserTable};
-use crate::neighbours::{Neighbours, Wanted};
+use crate::neighbours::{record_set, Neighbours, RecordSet, Wanted};
 use crate::options::{GroupBy, IndicatorOptions};
 use crate::queries::Indicator;
 use crate::stats;
@@ -151,8 +151,12 @@ impl NetworkRun {
     ) -> Result<()> {
         let mut wanted: Vec<Wanted> = Vec::new();
         for ego in egos {
-            wanted.push(Wanted { user: ego.user, keep: &ego.keep });
-            wanted.extend(ego.neighbours.iter().map(|(user, keep)| Wanted { user: *user, keep }));
+            wanted.push(Wanted { user: ego.user, keep: &ego.keep, set: &ego.sets[0] });
+            wanted.extend(ego.neighbours.iter().zip(&ego.sets[1..]).map(|((user, keep), set)| Wanted {
+                user: *user,
+                keep,
+                set,
+            }));
         }
 
         // A neighbour whose attributes file is malformed has no attributes
@@ -182,7 +186,7 @@ impl NetworkRun {
         if !Neighbours::holds_values(opts) {
             return Ok(());
         }
-        let sets: Vec<(u32, &[bool])> = egos.iter().map(|e| (e.user, e.keep.as_slice())).collect();
+        let sets: Vec<&RecordSet> = egos.iter().map(|e| &e.sets[0]).collect();
         self.neighbours.seed(&sets, indicators)
     }
 
@@ -204,11 +208,10 @@ impl NetworkRun {
             }
         }
 
-        let values = |user: u32, keep: &[bool]| {
-            self.neighbours.get(user, keep).expect("prepare computed every record set").clone()
-        };
-        let own = values(ego.user, &ego.keep);
-        let others: Vec<_> = ego.neighbours.iter().map(|(user, keep)| values(*user, keep)).collect();
+        let values =
+            |set: &RecordSet| self.neighbours.get(set).expect("prepare computed every record set").clone();
+        let own = values(&ego.sets[0]);
+        let others: Vec<_> = ego.sets[1..].iter().map(values).collect();
         let others: Vec<&[Option<f64>]> = others.iter().map(|v| v.as_slice()).collect();
 
         let at = root.iter().position(|(k, _)| &**k == "attributes").unwrap_or(root.len());
@@ -665,7 +668,7 @@ impl<'a> Ego<'a> {
         let undirected = self.undirected(&axis);
         let unweighted = unweighted(&undirected);
 
-        let neighbours = axis
+        let neighbours: Vec<(u32, Vec<bool>)> = axis
             .iter()
             .enumerate()
             .skip(1)
@@ -679,6 +682,9 @@ impl<'a> Ego<'a> {
             })
             .collect();
 
+        let sets: Vec<RecordSet> = std::iter::once(record_set(self.ego, &keep))
+            .chain(neighbours.iter().map(|(user, keep)| record_set(*user, keep)))
+            .collect();
         EgoNetwork {
             user: self.ego,
             keep,
@@ -686,6 +692,7 @@ impl<'a> Ego<'a> {
             clustering_unweighted: clustering_unweighted(&unweighted),
             clustering_weighted: clustering_weighted(&undirected),
             neighbours,
+            sets,
         }
     }
 
@@ -850,6 +857,8 @@ pub struct EgoNetwork {
     /// Reciprocated neighbours with files, in matrix order, each with the
     /// records it keeps in this ego's network.
     pub neighbours: Vec<(u32, Vec<bool>)>,
+    /// The keys of the ego's record set, then of each neighbour's.
+    pub sets: Vec<RecordSet>,
 }
 
 /// The mean squared difference between the ego's and each neighbour's
