@@ -86,18 +86,34 @@ struct Failure {
     error: String,
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory,
+/// Writes a file to `path` through a temporary file in the same directory,
 /// so that a run killed at any instant never leaves a partial file under
-/// a final name.
+/// a final name; `write` writes its content, buffered.
 pub fn write_atomic(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<fs::File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut BufWriter<&mut fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    write_through_temporary(path, |file| {
+        let mut w = BufWriter::new(file);
+        write(&mut w).and_then(|_| w.flush())
+    })
+}
+
+/// [`write_atomic`] of a content at hand, written at once without a
+/// buffer: a user's files, thousands a run.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_through_temporary(path, |file| file.write_all(bytes))
+}
+
+fn write_through_temporary(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
 ) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut w = BufWriter::new(file);
-    write(&mut w).and_then(|_| w.flush()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    write(&mut file).with_context(|| format!("cannot write {}", tmp.display()))?;
+    drop(file);
     fs::rename(&tmp, path)
         .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     Ok(())
@@ -458,12 +474,12 @@ fn write_user(
     if formats.csv {
         text.clear();
         output::csv::push_user_csv(text, flat);
-        write_atomic(&dir.join(format!("{id}_results.csv")), |w| w.write_all(text.as_bytes()))?;
+        write_bytes_atomic(&dir.join(format!("{id}_results.csv")), text.as_bytes())?;
     }
     if formats.json {
         text.clear();
         output::json::push_flat_user_json(text, id, flat, || tree.to_value());
-        write_atomic(&dir.join(format!("{id}_results.json")), |w| w.write_all(text.as_bytes()))?;
+        write_bytes_atomic(&dir.join(format!("{id}_results.json")), text.as_bytes())?;
     }
     Ok(())
 }
@@ -472,5 +488,5 @@ fn write_errors(path: &Path, failures: &[Failure]) -> Result<()> {
     let list: Vec<serde_json::Value> =
         failures.iter().map(|f| serde_json::json!({ "user_id": f.user, "error": f.error })).collect();
     let text = serde_json::to_string_pretty(&list)?;
-    write_atomic(path, |w| w.write_all(text.as_bytes()))
+    write_bytes_atomic(path, text.as_bytes())
 }

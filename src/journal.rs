@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use anyhow::{anyhow, bail, Context, Result};
 use polars::prelude::*;
 
-use crate::batch::{remove_stale_temporaries, write_atomic};
+use crate::batch::{remove_stale_temporaries, write_atomic, write_bytes_atomic};
 use crate::parquet::{self, Purpose};
 
 const DIR: &str = ".bandicoot";
@@ -52,7 +52,7 @@ impl Journal {
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         remove_stale_temporaries(&dir)?;
         let text = serde_json::to_string_pretty(settings)?;
-        write_atomic(&settings_path, |w| std::io::Write::write_all(w, text.as_bytes()))?;
+        write_bytes_atomic(&settings_path, text.as_bytes())?;
 
         let next_shard = shard_paths(&dir)?.len();
         Ok(Journal { dir, next_shard, writing: None })

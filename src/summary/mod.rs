@@ -9,13 +9,12 @@ mod aggregate;
 mod csv;
 mod shard;
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Result;
 use polars::prelude::*;
 
-use crate::batch::write_atomic;
+use crate::batch::{write_atomic, write_bytes_atomic};
 use crate::parquet::{self, Purpose};
 
 pub use shard::{shard, CompactFlat, ShardRow, OK, SKIPPED};
@@ -53,7 +52,7 @@ pub fn write(dir: &Path, shards: Vec<DataFrame>, failed: usize, elapsed: f64) ->
         "indicators": stats?,
     });
     let text = serde_json::to_string_pretty(&doc)?;
-    write_atomic(&dir.join("_aggregate_stats.json"), |w| w.write_all(text.as_bytes()))
+    write_bytes_atomic(&dir.join("_aggregate_stats.json"), text.as_bytes())
 }
 
 /// The summary table: the processed users sorted by id, in the columns
