@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::attributes::Attributes;
 use crate::calendar::format_datetime;
@@ -154,8 +155,9 @@ impl Rows {
         // The reference's kurtosis of a spread-less distribution is the
         // integer 0 when nothing is grouped.
         let kurtosis_as_int = options.groupby == GroupBy::None;
+        // Column by column on the workers: a thousand and more with splits.
         let columns = indicators
-            .iter()
+            .par_iter()
             .zip(&paths)
             .map(|(c, path)| {
                 let zero_as_int = kurtosis_as_int && path.last().is_some_and(|k| k == "kurtosis");
