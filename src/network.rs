@@ -25,8 +25,46 @@ use crate::queries::Indicator;
 use crate::stats;
 use crate::value::{Key, Value};
 
-/// Parsed user files that may wait for the index to take them.
+/// How far the parsing of user files may run ahead of the index that takes
+/// them in file order: the files parsed and waiting are at most this many.
 const PARSED_AHEAD: usize = 64;
+
+/// The files the index has taken so far, which the workers parsing files
+/// wait on so as not to run more than [`PARSED_AHEAD`] files ahead.
+#[derive(Default)]
+struct Window {
+    /// Files taken; `usize::MAX` once the index stopped taking them.
+    taken: std::sync::Mutex<usize>,
+    moved: std::sync::Condvar,
+}
+
+impl Window {
+    /// Waits until file `i` is at most [`PARSED_AHEAD`] files ahead.
+    fn wait_for(&self, i: usize) {
+        let mut taken = self.taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while i >= taken.saturating_add(PARSED_AHEAD) {
+            taken = self.moved.wait(taken).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// The index took its first `taken` files.
+    fn advance(&self, taken: usize) {
+        *self.taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = taken;
+        self.moved.notify_all();
+    }
+
+    /// A guard that, dropped, lets every worker go on (they then find the
+    /// index gone): the index stops on an error, or when done.
+    fn closing(&self) -> impl Drop + '_ {
+        struct Close<'a>(&'a Window);
+        impl Drop for Close<'_> {
+            fn drop(&mut self) {
+                self.0.advance(usize::MAX);
+            }
+        }
+        Close(self)
+    }
+}
 
 /// Records closer than this many seconds can reciprocate each other.
 const MATCH_WINDOW: i64 = 30;
@@ -310,16 +348,18 @@ impl PopulationIndex {
         // The workers parse files one after another, in no set order, while
         // this thread appends them to the index in file order as they come:
         // appending is serial, and would otherwise leave the workers idle.
-        // At most PARSED_AHEAD parsed files wait, which bounds the memory
-        // of files being parsed.
+        // The workers keep within PARSED_AHEAD files of the index, which
+        // bounds the memory of parsed files waiting for it.
         let next = std::sync::atomic::AtomicUsize::new(0);
+        let window = Window::default();
         std::thread::scope(|scope| -> Result<()> {
             let (send, receive) = std::sync::mpsc::sync_channel(PARSED_AHEAD);
             for _ in 0..threads.clamp(1, files.len().max(1)) {
-                let (send, next) = (send.clone(), &next);
+                let (send, next, window) = (send.clone(), &next, &window);
                 scope.spawn(move || loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
+                    window.wait_for(i);
                     // In weeks, as assortativity reads the kept records.
                     let parsed = load::parse_user(file, antennas, GroupBy::Week, true);
                     if send.send((i, parsed)).is_err() {
@@ -328,6 +368,8 @@ impl PopulationIndex {
                 });
             }
             drop(send);
+            // However this thread leaves, no worker waits for it.
+            let _open = window.closing();
 
             let mut waiting = std::collections::BTreeMap::new();
             let mut appended = 0;
@@ -356,6 +398,7 @@ impl PopulationIndex {
                         kept.push(parsed);
                     }
                     appended += 1;
+                    window.advance(appended);
                 }
             }
             Ok(())
@@ -374,8 +417,11 @@ impl PopulationIndex {
         if self.t.capacity() - self.t.len() >= records {
             return;
         }
+        // At most three times the records so far: an early user with many
+        // records must not make the estimate huge.
         let so_far = self.t.len() + records;
-        let more = records + so_far / (user + 1) * (users - user - 1) + so_far / 8;
+        let expected = so_far / (user + 1) * (users - user - 1) + so_far / 8;
+        let more = records + expected.min(2 * so_far);
         self.t.reserve_exact(more);
         self.out.reserve_exact(more);
         self.duration.reserve_exact(more);
@@ -744,7 +790,7 @@ impl<'a> Ego<'a> {
     /// The undirected weighted matrix over `axis`: the number of distinct
     /// half-hour blocks with an interaction, both directions added when both
     /// are positive; `None` between two correspondents without files.
-    fn undirected(&mut self, axis: &[(u32, Option<usize>)]) -> Vec<Vec<Option<i64>>> {
+    fn undirected(&self, axis: &[(u32, Option<usize>)]) -> Vec<Vec<Option<i64>>> {
         let index = self.index;
         let n = axis.len();
 
