@@ -386,6 +386,31 @@ mod tests {
     }
 
     #[test]
+    fn pow_is_says_yes_below_its_threshold_of_the_smaller_gap() {
+        for &x in &varied(100_000) {
+            let m = x.abs();
+            if !(1e-290..1e290).contains(&m) {
+                continue;
+            }
+            let bits = m.to_bits();
+            let neighbours = (f64::from_bits(bits + 1) - m).min(m - f64::from_bits(bits - 1));
+            // pow_is says yes exactly below the threshold times that gap.
+            let threshold = if (1e-20..1e20).contains(&m) { 0.48 } else { 0.44 };
+            let limit = threshold * neighbours;
+            assert!(pow_is(x, 0.999 * limit) && !pow_is(x, limit), "{x:e}");
+        }
+        // Just above a power of two the gap below is half the one above.
+        for (power_of_two, threshold) in
+            [(1.0, 0.48), (0.5, 0.48), (1024.0, 0.48), (2f64.powi(-900), 0.44), (2f64.powi(900), 0.44)]
+        {
+            let gap = power_of_two - f64::from_bits(f64::to_bits(power_of_two) - 1);
+            assert_eq!(gap * 2.0, f64::from_bits(f64::to_bits(power_of_two) + 1) - power_of_two);
+            assert!(pow_is(power_of_two, 0.99 * threshold * gap), "{power_of_two:e}");
+            assert!(!pow_is(power_of_two, 1.01 * threshold * gap), "{power_of_two:e}");
+        }
+    }
+
+    #[test]
     fn the_fused_multiply_add_of_the_cpu_gives_the_same_bits() {
         let values = varied(100_000);
         for window in values.chunks(37) {
