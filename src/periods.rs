@@ -329,14 +329,22 @@ pub fn evaluate(
         .collect();
     let mut scratch = Scratch::new(chunk.contacts);
     let mut buf = Vec::new();
+    // The passes of one part of the week and of the day (one interaction
+    // set each, and the places) read that part's records, taken out once.
+    let groups = combinations(passes);
+    let mut narrowed = Narrowed::default();
     for part in &chunk.users[users] {
-        for ((pass, values), reduced) in passes.iter().zip(&mut state).zip(&mut reduced) {
-            values.clear();
-            scratch.user_pass(0, part, pass, values, n_stats);
-            for (column, reduced) in values.values.iter().zip(reduced) {
-                let (mean, std) = reduce_user(column, single, &mut buf);
-                reduced.mean.push(mean);
-                reduced.std.push(std);
+        for group in &groups {
+            let records = narrowed.of(part, group.classes);
+            for p in group.passes.clone() {
+                let values = &mut state[p];
+                values.clear();
+                scratch.user_pass(0, &records, &passes[p], values, n_stats);
+                for (column, reduced) in values.values.iter().zip(&mut reduced[p]) {
+                    let (mean, std) = reduce_user(column, single, &mut buf);
+                    reduced.mean.push(mean);
+                    reduced.std.push(std);
+                }
             }
         }
     }
@@ -344,6 +352,70 @@ pub fn evaluate(
         .into_iter()
         .map(|pass| pass.into_iter().flat_map(|r| r.into_columns(single)).collect())
         .collect())
+}
+
+/// Consecutive passes of one part of the week and of the day, and the
+/// record classes any of them keeps.
+struct Combination {
+    passes: Range<usize>,
+    classes: u16,
+}
+
+/// The runs of `passes` that share their part of the week and of the day.
+fn combinations(passes: &[Pass]) -> Vec<Combination> {
+    let mut out: Vec<Combination> = Vec::new();
+    for (p, pass) in passes.iter().enumerate() {
+        let classes = Filter::of(pass).accepted;
+        match out.last_mut() {
+            Some(last)
+                if passes[last.passes.start].part_of_week == pass.part_of_week
+                    && passes[last.passes.start].part_of_day == pass.part_of_day =>
+            {
+                last.passes.end = p + 1;
+                last.classes |= classes;
+            }
+            _ => out.push(Combination { passes: p..p + 1, classes }),
+        }
+    }
+    out
+}
+
+/// A user's records of some classes, copied out of its part when it has
+/// others too.
+#[derive(Default)]
+struct Narrowed {
+    records: Vec<Record>,
+    periods: Vec<i64>,
+    weekend: Vec<bool>,
+}
+
+impl Narrowed {
+    /// The records of `part` of the `classes`, as a part of their own.
+    fn of<'a>(&'a mut self, part: &UserPart<'a>, classes: u16) -> UserPart<'a> {
+        let keep = Filter { accepted: classes };
+        if keep.kept(part.classes) == part.classes {
+            return UserPart { ..*part };
+        }
+        // Every record is written and only the kept ones counted, as a
+        // pass filters a period.
+        let n = part.records.len();
+        self.records.clear();
+        self.records.resize(n, part.records[0]);
+        self.periods.resize(n, 0);
+        self.weekend.resize(n, false);
+        let mut kept = 0;
+        for ((r, &p), &w) in part.records.iter().zip(part.periods).zip(part.weekend) {
+            (self.records[kept], self.periods[kept], self.weekend[kept]) = (*r, p, w);
+            kept += usize::from(keep.keeps(w, r));
+        }
+        UserPart {
+            records: &self.records[..kept],
+            periods: &self.periods[..kept],
+            weekend: &self.weekend[..kept],
+            home: part.home,
+            classes: keep.kept(part.classes),
+        }
+    }
 }
 
 /// The name of each value column of `pass`, and whether it is a count.
@@ -642,6 +714,56 @@ mod tests {
         let all = Filter::of(&pass("allweek", "allday", None));
         assert_eq!(call.kept(classes), 1 << Filter::class_of(false, false, CALL));
         assert_eq!((text.kept(classes), all.kept(classes)), (0, classes));
+    }
+
+    #[test]
+    fn passes_of_a_part_of_the_week_and_day_read_its_records_taken_out_once() {
+        use crate::load::{CALL, OTHER, TEXT};
+        let pass = |part_of_week, part_of_day, interaction| Pass {
+            part_of_week,
+            part_of_day,
+            interaction,
+            indicators: Vec::new(),
+        };
+        let sets = [Some(Interaction::Call), Some(Interaction::Text), Some(Interaction::CallAndText), None];
+        let passes: Vec<Pass> = [("allweek", "allday"), ("weekday", "night"), ("weekend", "allday")]
+            .into_iter()
+            .flat_map(|(w, d)| sets.map(|i| pass(w, d, i)))
+            .collect();
+        let groups = combinations(&passes);
+        assert_eq!(groups.iter().map(|g| g.passes.clone()).collect::<Vec<_>>(), [0..4, 4..8, 8..12]);
+        // Every kind of the part's records: the weekday nights of any kind.
+        let weekday_nights: u16 =
+            [CALL, TEXT, OTHER].iter().map(|&k| 1 << Filter::class_of(false, true, k)).sum();
+        assert_eq!(groups[1].classes, weekday_nights);
+        assert_eq!(groups[0].classes.count_ones(), 12);
+
+        // A weekday night call, a weekend day text, a weekday night gps
+        // record, in two periods: the weekday nights keep the first and
+        // the last, with their periods and flags.
+        let records = [
+            Record::new(0, CALL, false, true, 0, None),
+            Record::new(1, TEXT, false, false, 1, None),
+            Record::new(2, OTHER, false, true, 2, None),
+        ];
+        let (periods, weekend) = ([5, 5, 6], [false, true, false]);
+        let part = UserPart {
+            records: &records,
+            periods: &periods,
+            weekend: &weekend,
+            home: Some(2),
+            classes: classes(&records, &weekend),
+        };
+        let mut narrowed = Narrowed::default();
+        let nights = narrowed.of(&part, groups[1].classes);
+        assert_eq!(nights.records.iter().map(|r| r.t).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(
+            (nights.periods, nights.weekend, nights.home),
+            (&[5, 6][..], &[false, false][..], Some(2))
+        );
+        assert_eq!(nights.classes, part.classes & groups[1].classes);
+        // A part with only the kept classes is taken as it is.
+        assert!(std::ptr::eq(narrowed.of(&part, groups[0].classes).records, &records[..]));
     }
 
     #[test]
