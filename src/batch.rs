@@ -5,7 +5,7 @@
 // Polars' hash map: its hasher is several times faster than the default one.
 use polars::prelude::PlHashMap as HashMap;
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IoSlice, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -102,7 +102,25 @@ pub fn write_atomic(
 /// [`write_atomic`] of a content at hand, written at once without a
 /// buffer: a user's files, thousands a run.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_through_temporary(path, |file| file.write_all(bytes))
+    write_parts_atomic(path, &[bytes])
+}
+
+/// [`write_bytes_atomic`] of a content in parts, written together by one
+/// system call (as a rule) rather than copied together first.
+pub fn write_parts_atomic(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    write_through_temporary(path, |file| {
+        let mut slices: Vec<IoSlice> = parts.iter().map(|p| IoSlice::new(p)).collect();
+        let mut left = &mut slices[..];
+        while !left.is_empty() {
+            match file.write_vectored(left) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut left, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })
 }
 
 fn write_through_temporary(
@@ -472,9 +490,11 @@ fn write_user(
     text: &mut String,
 ) -> Result<()> {
     if formats.csv {
+        // The header row is the layout's, written from where it is.
         text.clear();
-        output::csv::push_user_csv(text, flat);
-        write_bytes_atomic(&dir.join(format!("{id}_results.csv")), text.as_bytes())?;
+        output::csv::push_user_csv_row(text, flat);
+        let header = flat.layout.csv_header().as_bytes();
+        write_parts_atomic(&dir.join(format!("{id}_results.csv")), &[header, text.as_bytes()])?;
     }
     if formats.json {
         text.clear();

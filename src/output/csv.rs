@@ -33,6 +33,12 @@ pub fn write_user_csv<W: Write>(w: &mut W, tree: &Value) -> io::Result<()> {
 /// of their values.
 pub fn push_user_csv(out: &mut String, flat: &Flat) {
     out.push_str(flat.layout.csv_header());
+    push_user_csv_row(out, flat);
+}
+
+/// Appends the row of a user's values, the line after its layout's header
+/// row (see [`push_user_csv`]).
+pub fn push_user_csv_row(out: &mut String, flat: &Flat) {
     let row_start = out.len();
     for (i, value) in flat.values.iter().enumerate() {
         if i > 0 {
