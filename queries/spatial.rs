@@ -182,7 +182,8 @@ pub fn churn_distances(records: &[Record], out: &mut Vec<f64>) {
     });
     weeks.push(cells.len());
     for w in weeks.windows(2) {
-        cells[w[0]..w[1]].sort_by_key(|(p, _)| *p);
+        // A week's positions are distinct.
+        cells[w[0]..w[1]].sort_unstable_by_key(|(p, _)| *p);
     }
     out.extend(weeks.windows(3).map(|w| cosine_distance(&cells[w[0]..w[1]], &cells[w[1]..w[2]])));
 }

@@ -211,7 +211,8 @@ fn summary_of(data: &mut [f64], wanted: usize) -> Option<Summary> {
     if data.is_empty() {
         return None;
     }
-    data.sort_by(f64::total_cmp);
+    // Unstable: values equal under the total order are the same bits.
+    data.sort_unstable_by(f64::total_cmp);
 
     let len = data.len();
     let mean = slice_sum(data) / len as f64;
@@ -273,7 +274,7 @@ pub fn entropy(counts: &[f64]) -> Option<f64> {
 /// `ceil(total * share)`: bandicoot's Pareto count.
 pub fn pareto_count(weights: &mut [f64], share: f64) -> usize {
     let mut target = (seq_sum(weights.iter().copied()) * share).ceil();
-    weights.sort_by(|a, b| b.total_cmp(a));
+    weights.sort_unstable_by(|a, b| b.total_cmp(a));
     let mut used = 0;
     while target > 0.0 && used < weights.len() {
         target -= weights[used];
