@@ -454,7 +454,7 @@ fn process_chunk(
                         // Network entries go after the indicators (see `UserTree::at`).
                         net.annotate(&mut tree.root, ego);
                     }
-                    let flat = layouts.flatten_user(&tree);
+                    let flat = layouts.flatten_user_taking(&mut tree);
                     let result = match write_user(&plan.output_dir, id, &tree, &flat, plan.formats, text) {
                         Ok(()) => UserResult::Done { records: meta.records, flat: CompactFlat::of(&flat) },
                         Err(e) => UserResult::Failed(format!("{e:#}")),

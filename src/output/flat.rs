@@ -131,12 +131,17 @@ impl Layout {
     /// The leaf values of `user`'s tree, which must fit this layout, in key
     /// order.
     pub fn user_values(&self, user: &UserTree) -> Vec<Value> {
-        let mut values = vec![Value::Null; self.keys.len()];
+        self.user_values_with(user, user.values.iter().cloned())
+    }
+
+    /// [`Layout::user_values`], the indicator values being `indicators`.
+    fn user_values_with(&self, user: &UserTree, indicators: impl IntoIterator<Item = Value>) -> Vec<Value> {
+        let mut values: Vec<Value> = std::iter::repeat_with(|| Value::Null).take(self.keys.len()).collect();
         let entries = user_root(user);
         let mut leaf = 0;
         self.fill(&entries[..user.at], &mut values, &mut leaf);
-        for value in &user.values {
-            values[self.slots[leaf]] = value.clone();
+        for value in indicators {
+            values[self.slots[leaf]] = value;
             leaf += 1;
         }
         self.fill(&entries[user.at..], &mut values, &mut leaf);
@@ -175,7 +180,7 @@ impl Layout {
 
     /// The leaf values of `tree`, which must fit this layout, in key order.
     pub fn values(&self, tree: &Value) -> Vec<Value> {
-        let mut values = vec![Value::Null; self.keys.len()];
+        let mut values: Vec<Value> = std::iter::repeat_with(|| Value::Null).take(self.keys.len()).collect();
         if let Value::Map(entries) = tree {
             let mut leaf = 0;
             self.fill(entries, &mut values, &mut leaf);
@@ -270,6 +275,22 @@ impl Layouts {
     pub fn flatten_user(&self, user: &UserTree) -> Flat {
         let layout = self.layout_of(|l| l.fits_user(user), || Layout::of_user(user));
         let values = layout.user_values(user);
+        Flat { layout, values }
+    }
+
+    /// [`Layouts::flatten_user`], moving the tree's indicator values into
+    /// the flat rather than copying them where its layout renders the JSON
+    /// file from the flat alone (see [`Layout::json_shape`]): the tree is
+    /// then left without them.
+    pub fn flatten_user_taking(&self, user: &mut UserTree) -> Flat {
+        let layout = self.layout_of(|l| l.fits_user(user), || Layout::of_user(user));
+        let values = match layout.json_shape() {
+            Some(_) => {
+                let indicators = std::mem::take(&mut user.values);
+                layout.user_values_with(user, indicators)
+            }
+            None => layout.user_values(user),
+        };
         Flat { layout, values }
     }
 
@@ -413,6 +434,20 @@ mod tests {
         assert_eq!(flat.layout.keys(), expected.layout.keys());
         assert_eq!(flat.values, expected.values);
         assert_eq!(keys(&flat), ["name", "reporting__k", "m__mean", "m__std", "n", "after", "attributes__a"]);
+
+        // Taking the indicator values gives the same flat and leaves the
+        // tree without them, as the JSON is rendered from the flat alone.
+        let mut taken = tree.clone();
+        let moved = layouts.flatten_user_taking(&mut taken);
+        assert!(moved.layout.json_shape().is_some());
+        assert_eq!((moved.layout.keys(), &moved.values), (flat.layout.keys(), &flat.values));
+        assert!(taken.values.is_empty() && tree.values == values);
+
+        // A layout without a JSON shape (a repeated key) keeps the tree whole.
+        let mut repeated = user(&layouts, "u2", values.clone(), vec![("n", Value::Null)]);
+        let copied = layouts.flatten_user_taking(&mut repeated);
+        assert!(copied.layout.json_shape().is_none());
+        assert_eq!(repeated.values, values);
     }
 
     /// Users whose entries outside the block, or whose block, differ get
