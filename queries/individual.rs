@@ -202,7 +202,7 @@ mod tests {
     use crate::load::{CALL, TEXT};
 
     fn rec(t: i64, kind: u8, out: bool) -> Record {
-        Record::new(t, kind, out, false, 0, None).with_corr(Some(0))
+        Record::new(t, kind, out, false, 0).with_corr(Some(0))
     }
 
     #[test]

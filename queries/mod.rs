@@ -50,18 +50,15 @@ pub enum Level {
 }
 
 /// One valid record, as the indicators of records see it. Kept small
-/// (48 bytes): a chunk holds every record of its users, and the passes
-/// copy the records of each period they filter.
+/// (32 bytes): a chunk holds every record of its users, and the passes
+/// copy the records of each period they filter. A record's location is its
+/// position's, in its table's [`crate::load::UserTable::locations`].
 #[derive(Debug, Clone, Copy)]
 pub struct Record {
     /// Seconds since the epoch, local time.
     pub t: i64,
     /// Call seconds, where `has_dur` (see [`Record::dur`]).
     duration: i64,
-    /// Latitude and longitude, where `has_location` (see
-    /// [`Record::location`]): an `Option` would take 8 bytes more.
-    latitude: f64,
-    longitude: f64,
     /// See [`Record::corr`]; [`NO_CORRESPONDENT`] for other kinds.
     correspondent: u32,
     /// The user's number for the position (antenna and location).
@@ -72,7 +69,6 @@ pub struct Record {
     pub out: bool,
     pub night: bool,
     has_dur: bool,
-    has_location: bool,
 }
 
 /// The correspondent number of a record without one: numbers count the
@@ -82,26 +78,8 @@ const NO_CORRESPONDENT: u32 = u32::MAX;
 impl Record {
     /// A record without duration or correspondent (see [`Record::with_dur`]
     /// and [`Record::with_corr`]).
-    pub fn new(t: i64, kind: u8, out: bool, night: bool, pos: u32, location: Option<(f64, f64)>) -> Record {
-        let (latitude, longitude) = location.unwrap_or_default();
-        Record {
-            t,
-            duration: 0,
-            latitude,
-            longitude,
-            correspondent: NO_CORRESPONDENT,
-            pos,
-            kind,
-            out,
-            night,
-            has_dur: false,
-            has_location: location.is_some(),
-        }
-    }
-
-    /// Latitude and longitude; `None` where unknown.
-    pub fn location(&self) -> Option<(f64, f64)> {
-        self.has_location.then_some((self.latitude, self.longitude))
+    pub fn new(t: i64, kind: u8, out: bool, night: bool, pos: u32) -> Record {
+        Record { t, duration: 0, correspondent: NO_CORRESPONDENT, pos, kind, out, night, has_dur: false }
     }
 
     pub fn with_dur(mut self, dur: Option<i64>) -> Record {
@@ -202,17 +180,13 @@ mod tests {
 
     #[test]
     fn a_record_is_small_and_keeps_what_it_was_given() {
-        assert_eq!(std::mem::size_of::<Record>(), 48);
+        assert_eq!(std::mem::size_of::<Record>(), 32);
         // 2014-03-02 07:13:30 is day 16,131 and half hour 774,302.
         let t = 1_393_744_410;
-        let r = Record::new(t, crate::load::CALL, true, false, 3, Some((1.5, -2.0)));
+        let r = Record::new(t, crate::load::CALL, true, false, 3);
         assert_eq!((r.day(), r.bin(), r.dur(), r.corr()), (16_131, 774_302, None, None));
         let r = r.with_dur(Some(0)).with_corr(Some(7));
-        assert_eq!((r.dur(), r.corr(), r.pos, r.location()), (Some(0), Some(7), 3, Some((1.5, -2.0))));
+        assert_eq!((r.dur(), r.corr(), r.pos), (Some(0), Some(7), 3));
         assert_eq!(r.with_dur(Some(i64::MIN)).dur(), Some(i64::MIN));
-        // No location is not the location (0, 0), and NaN is a location.
-        assert_eq!(Record::new(t, crate::load::TEXT, false, true, 0, None).location(), None);
-        let nan = Record::new(t, crate::load::TEXT, false, true, 0, Some((f64::NAN, 0.0))).location();
-        assert!(nan.is_some_and(|(lat, lon)| lat.is_nan() && lon == 0.0));
     }
 }

@@ -53,17 +53,16 @@ pub fn binned(records: &[Record], mut each: impl FnMut(&Record)) {
     }
 }
 
-/// The places of `records`, in order of first visit, into `places`.
-pub fn places_of(records: &[Record], places: &mut Vec<Place>) {
+/// The places of `records`, in order of first visit, into `places`, each
+/// at its position's entry of `locations` (none past its end).
+pub fn places_of(records: &[Record], locations: &[Option<(f64, f64)>], places: &mut Vec<Place>) {
     places.clear();
     binned(records, |r| match places.iter_mut().find(|p| p.pos == r.pos) {
         Some(p) => p.n += 1,
-        None => places.push(Place {
-            pos: r.pos,
-            n: 1,
-            lat: r.location().map(|l| l.0),
-            lon: r.location().map(|l| l.1),
-        }),
+        None => {
+            let location = locations.get(r.pos as usize).copied().flatten();
+            places.push(Place { pos: r.pos, n: 1, lat: location.map(|l| l.0), lon: location.map(|l| l.1) })
+        }
     });
 }
 
@@ -72,7 +71,8 @@ pub fn places_of(records: &[Record], places: &mut Vec<Place>) {
 pub fn home(records: &[Record]) -> Option<u32> {
     let night: Vec<Record> = records.iter().filter(|r| r.night).copied().collect();
     let mut places = Vec::new();
-    places_of(&night, &mut places);
+    // Positions alone decide the home.
+    places_of(&night, &[], &mut places);
     // max_by_key keeps the last of equals: search from the end.
     places.iter().rev().max_by_key(|p| p.n).map(|p| p.pos)
 }
@@ -213,26 +213,24 @@ mod tests {
     use super::*;
 
     /// A record at half hour `bin` (one record a minute), at position `pos`.
-    fn at(bin: i64, minute: i64, pos: u32, lat: f64, lon: f64) -> Record {
+    fn at(bin: i64, minute: i64, pos: u32) -> Record {
         let t = bin * 1800 + minute * 60;
-        Record::new(t, crate::load::TEXT, true, true, pos, Some((lat, lon))).with_corr(Some(0))
+        Record::new(t, crate::load::TEXT, true, true, pos).with_corr(Some(0))
     }
 
     #[test]
     fn a_bin_goes_to_its_most_frequent_position_the_first_seen_on_ties() {
-        let records =
-            [at(0, 0, 1, 0.0, 0.0), at(0, 1, 2, 0.0, 1.0), at(0, 2, 2, 0.0, 1.0), at(0, 3, 1, 0.0, 0.0)];
+        let records = [at(0, 0, 1), at(0, 1, 2), at(0, 2, 2), at(0, 3, 1)];
         let mut chosen = Vec::new();
         binned(&records, |r| chosen.push((r.pos, r.t)));
         assert_eq!(chosen, [(1, 0)]);
 
         // Bins 0 and 3 at position 7, bins 1 and 2 at position 8: a tie
         // that the position seen first wins.
-        let records =
-            [at(0, 0, 7, 0.0, 0.0), at(1, 0, 8, 0.0, 1.0), at(2, 0, 8, 0.0, 1.0), at(3, 0, 7, 0.0, 0.0)];
+        let records = [at(0, 0, 7), at(1, 0, 8), at(2, 0, 8), at(3, 0, 7)];
         assert_eq!(home(&records), Some(7));
         let mut places = Vec::new();
-        places_of(&records, &mut places);
+        places_of(&records, &[], &mut places);
         assert_eq!(places.iter().map(|p| (p.pos, p.n)).collect::<Vec<_>>(), [(7, 2), (8, 2)]);
     }
 
@@ -242,10 +240,10 @@ mod tests {
         // The centre is (0, 0.5), every bin 0.5 degree of longitude away:
         // bandicoot's great_circle_distance((0, 0.5), (0, 0)) is
         // 55.59746332227937 km, and so is the radius.
-        let records =
-            [at(0, 0, 1, 0.0, 0.0), at(1, 0, 2, 0.0, 0.0), at(2, 0, 3, 0.0, 1.0), at(3, 0, 3, 0.0, 1.0)];
+        let records = [at(0, 0, 1), at(1, 0, 2), at(2, 0, 3), at(3, 0, 3)];
+        let locations = [None, Some((0.0, 0.0)), Some((0.0, 0.0)), Some((0.0, 1.0))];
         let mut places = Vec::new();
-        places_of(&records, &mut places);
+        places_of(&records, &locations, &mut places);
         let p = Period {
             records: &records,
             contacts: &[],
@@ -270,12 +268,8 @@ mod tests {
         // and 2; week two: two bins at position 1.
         let monday = 4 * 48;
         let week = 7 * 48;
-        let records = [
-            at(monday, 0, 1, 0.0, 0.0),
-            at(monday + 1, 0, 2, 0.0, 1.0),
-            at(monday + week, 0, 1, 0.0, 0.0),
-            at(monday + week + 1, 0, 1, 0.0, 0.0),
-        ];
+        let records =
+            [at(monday, 0, 1), at(monday + 1, 0, 2), at(monday + week, 0, 1), at(monday + week + 1, 0, 1)];
         let mut distances = Vec::new();
         churn_distances(&records, &mut distances);
         // 1 - (0.5 * 1.0) / (sqrt(0.5) * 1.0), as bandicoot computes it.

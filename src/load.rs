@@ -82,11 +82,21 @@ pub struct UserTable {
     pub records: Vec<Record>,
     pub periods: Vec<i64>,
     pub weekend: Vec<bool>,
+    /// Latitude and longitude by position number, where known: a position
+    /// is one antenna or location, so its records share it. Kept beside
+    /// the records rather than in each, which makes a record a third
+    /// smaller. Positions past its end have none.
+    pub locations: Vec<Option<(f64, f64)>>,
 }
 
 impl UserTable {
     pub fn len(&self) -> usize {
         self.records.len()
+    }
+
+    /// The location of position `pos`; None where unknown.
+    pub fn location(&self, pos: u32) -> Option<(f64, f64)> {
+        self.locations.get(pos as usize).copied().flatten()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -101,6 +111,7 @@ impl UserTable {
             records: Vec::with_capacity(n),
             periods: Vec::with_capacity(n),
             weekend: Vec::with_capacity(n),
+            locations: self.locations.clone(),
         };
         for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
             out.records.push(self.records[i]);
@@ -120,6 +131,7 @@ impl UserTable {
         // slot per number.
         let size = |n: Option<u32>| n.map_or(0, |n| n as usize + 1);
         let mut positions = vec![u32::MAX; size(self.records.iter().map(|r| r.pos).max())];
+        let mut locations = Vec::with_capacity(self.locations.len().min(positions.len()));
         let mut contacts = vec![u32::MAX; size(self.records.iter().filter_map(|r| r.corr()).max())];
         let (mut next_position, mut next_contact) = (0, 0);
         for r in &mut self.records {
@@ -127,6 +139,7 @@ impl UserTable {
             if *slot == u32::MAX {
                 *slot = next_position;
                 next_position += 1;
+                locations.push(self.locations.get(r.pos as usize).copied().flatten());
             }
             r.pos = *slot;
             if let Some(c) = r.corr() {
@@ -138,6 +151,7 @@ impl UserTable {
                 *r = r.with_corr(Some(*slot));
             }
         }
+        self.locations = locations;
     }
 
     /// Puts the records, now in the periods of `from`, in those of `to`.
@@ -552,7 +566,8 @@ fn meta(
         end: records[m - 1].t,
         has_call: records.iter().any(|r| r.kind == CALL),
         has_text: records.iter().any(|r| r.kind == TEXT),
-        missing_location: records.iter().filter(|r| r.location().is_none()).count() as f64 / m as f64,
+        missing_location: records.iter().filter(|r| table.location(r.pos).is_none()).count() as f64
+            / m as f64,
         antennas_missing_locations: unknown.len(),
         bins: match groupby {
             GroupBy::None => 1,
@@ -710,6 +725,7 @@ pub fn parse_user(
             records: Vec::with_capacity(m),
             periods: Vec::with_capacity(m),
             weekend: Vec::with_capacity(m),
+            locations: Vec::new(),
         },
         groupby,
         unlisted: Vec::with_capacity(m),
@@ -764,6 +780,10 @@ pub fn parse_user(
                 (*positions.entry(key).or_insert(next), location, unlisted)
             }
         };
+        // Positions are numbered in order of appearance: a new one is next.
+        if pos as usize == parsed.table.locations.len() {
+            parsed.table.locations.push(location);
+        }
 
         let corr = if kind == OTHER {
             None
@@ -780,10 +800,9 @@ pub fn parse_user(
             }
         };
 
-        let record =
-            Record::new(t, kind, rows.get(i, direction).as_bytes() == b"out", is_night(t), pos, location)
-                .with_dur(durations[i])
-                .with_corr(corr);
+        let record = Record::new(t, kind, rows.get(i, direction).as_bytes() == b"out", is_night(t), pos)
+            .with_dur(durations[i])
+            .with_corr(corr);
         parsed.table.records.push(record);
         parsed.table.periods.push(period_key(groupby, t));
         parsed.table.weekend.push(is_weekend(t));
@@ -826,7 +845,7 @@ mod tests {
         // days 4, 10 and 11, ISO weeks 0, 0 and 1.
         let times = [4 * SECONDS_PER_DAY + 3600, 10 * SECONDS_PER_DAY, 11 * SECONDS_PER_DAY];
         let record = |(i, t): (usize, i64)| {
-            Record::new(t, CALL, true, is_night(t), 10 + i as u32, None)
+            Record::new(t, CALL, true, is_night(t), 10 + i as u32)
                 .with_dur(Some(60))
                 .with_corr(Some(2 - i as u32))
         };
@@ -834,16 +853,26 @@ mod tests {
             records: times.into_iter().enumerate().map(record).collect(),
             periods: times.map(|t| period_key(GroupBy::Day, t)).to_vec(),
             weekend: times.map(is_weekend).to_vec(),
+            // Positions 10 and 12 have locations (a NaN is one), 11 none.
+            locations: [vec![None; 10], vec![Some((1.5, -2.0)), None, Some((f64::NAN, 0.0))]].concat(),
         };
+        assert_eq!(
+            (table.location(10), table.location(11), table.location(13)),
+            (Some((1.5, -2.0)), None, None)
+        );
         assert_eq!(table.periods, [4, 10, 11]);
         assert_eq!(table.weekend, [false, true, false]);
 
         let kept = table.filter(&[true, false, true]);
         assert_eq!(kept.records.iter().map(|r| r.t).collect::<Vec<_>>(), [times[0], times[2]]);
-        assert_eq!((kept.periods, kept.weekend), (vec![4, 11], vec![false, false]));
+        assert_eq!((&kept.periods, &kept.weekend), (&vec![4, 11], &vec![false, false]));
         // Positions and contacts are numbered again in order of appearance.
         let numbers: Vec<(u32, Option<u32>)> = kept.records.iter().map(|r| (r.pos, r.corr())).collect();
         assert_eq!(numbers, [(0, Some(0)), (1, Some(1))]);
+        // Their locations follow them to their new numbers.
+        assert_eq!(kept.locations.len(), 2);
+        assert_eq!(kept.location(0), Some((1.5, -2.0)));
+        assert!(kept.location(1).is_some_and(|(lat, lon)| lat.is_nan() && lon == 0.0));
 
         let mut weekly = table.clone();
         weekly.regroup(GroupBy::Day, GroupBy::Week);

@@ -34,6 +34,8 @@ pub(crate) struct UserPart<'a> {
     pub records: &'a [Record],
     pub periods: &'a [i64],
     pub weekend: &'a [bool],
+    /// By position number (see [`UserTable::locations`]).
+    pub locations: &'a [Option<(f64, f64)>],
     pub home: Option<u32>,
     /// The classes of its records (see [`Filter::class_of`]), one bit each.
     classes: u16,
@@ -47,6 +49,7 @@ impl<'a> UserPart<'a> {
             records,
             periods: &table.periods[range],
             weekend,
+            locations: &table.locations,
             home,
             classes: classes(records, weekend),
         }
@@ -412,6 +415,7 @@ impl Narrowed {
             records: &self.records[..kept],
             periods: &self.periods[..kept],
             weekend: &self.weekend[..kept],
+            locations: part.locations,
             home: part.home,
             classes: keep.kept(part.classes),
         }
@@ -515,7 +519,7 @@ impl Scratch {
             }
 
             if places {
-                spatial::places_of(records, &mut self.places);
+                spatial::places_of(records, part.locations, &mut self.places);
             } else {
                 self.index.build(records, conversations);
             }
@@ -677,7 +681,7 @@ mod tests {
             for kind in [CALL, TEXT, OTHER] {
                 for weekend in [false, true] {
                     for night in [false, true] {
-                        if filter.keeps(weekend, &Record::new(0, kind, false, night, 0, None)) {
+                        if filter.keeps(weekend, &Record::new(0, kind, false, night, 0)) {
                             kept.push((kind, weekend, night));
                         }
                     }
@@ -706,8 +710,7 @@ mod tests {
 
         // The classes a user's records have decide whether a pass copies
         // its periods whole, filters them, or has none.
-        let records =
-            [Record::new(0, CALL, false, false, 0, None), Record::new(1, OTHER, false, true, 0, None)];
+        let records = [Record::new(0, CALL, false, false, 0), Record::new(1, OTHER, false, true, 0)];
         let classes = classes(&records, &[false, false]);
         let call = Filter::of(&pass("allweek", "allday", Some(Interaction::Call)));
         let text = Filter::of(&pass("allweek", "allday", Some(Interaction::Text)));
@@ -742,15 +745,16 @@ mod tests {
         // record, in two periods: the weekday nights keep the first and
         // the last, with their periods and flags.
         let records = [
-            Record::new(0, CALL, false, true, 0, None),
-            Record::new(1, TEXT, false, false, 1, None),
-            Record::new(2, OTHER, false, true, 2, None),
+            Record::new(0, CALL, false, true, 0),
+            Record::new(1, TEXT, false, false, 1),
+            Record::new(2, OTHER, false, true, 2),
         ];
         let (periods, weekend) = ([5, 5, 6], [false, true, false]);
         let part = UserPart {
             records: &records,
             periods: &periods,
             weekend: &weekend,
+            locations: &[],
             home: Some(2),
             classes: classes(&records, &weekend),
         };
@@ -768,10 +772,14 @@ mod tests {
 
     #[test]
     fn user_ranges_cover_every_user_in_parts_of_about_equal_records() {
-        let record = Record::new(0, 0, false, false, 0, None);
+        let record = Record::new(0, 0, false, false, 0);
         // Six users: 5 records, then 1 each.
-        let table =
-            |n: usize| UserTable { records: vec![record; n], periods: vec![0; n], weekend: vec![false; n] };
+        let table = |n: usize| UserTable {
+            records: vec![record; n],
+            periods: vec![0; n],
+            weekend: vec![false; n],
+            locations: Vec::new(),
+        };
         let tables = [table(5), table(1), table(1), table(1), table(1), table(1)];
         let chunk = Chunk::new(&tables);
         assert_eq!(chunk.user_ranges(2), [0..1, 1..6]);
