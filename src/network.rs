@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::antennas::Antennas;
@@ -288,12 +288,16 @@ pub struct PopulationIndex {
     t: Vec<i64>,
     interaction: Vec<Interaction>,
     out: Vec<bool>,
-    duration: Vec<Option<i64>>,
+    /// Call seconds where `has_duration`, else 0: two columns take 9 bytes
+    /// a record where `Option<i64>` takes 16.
+    duration: Vec<i64>,
+    has_duration: Vec<bool>,
     correspondent: Vec<u32>,
     /// For each record, the records of its correspondent's file that match
     /// it (same interaction, opposite direction, same duration, less than
     /// 30 s apart): `matches[match_offsets[r]..match_offsets[r + 1]]`.
-    match_offsets: Vec<usize>,
+    /// Record numbers are u32 throughout (`matches`, `by_name`).
+    match_offsets: Vec<u32>,
     matches: Vec<u32>,
     /// Each user's record numbers grouped by correspondent, in time order
     /// within a correspondent: the user's part of this column is its own
@@ -332,6 +336,7 @@ impl PopulationIndex {
             interaction: Vec::new(),
             out: Vec::new(),
             duration: Vec::new(),
+            has_duration: Vec::new(),
             correspondent: Vec::new(),
             match_offsets: Vec::new(),
             matches: Vec::new(),
@@ -425,6 +430,7 @@ impl PopulationIndex {
         self.t.reserve_exact(more);
         self.out.reserve_exact(more);
         self.duration.reserve_exact(more);
+        self.has_duration.reserve_exact(more);
         self.interaction.reserve_exact(more);
         self.correspondent.reserve_exact(more);
     }
@@ -437,9 +443,14 @@ impl PopulationIndex {
     ) -> Result<()> {
         // Time order, which the ego networks' block counts rely on.
         debug_assert!(table.records.windows(2).all(|w| w[0].t <= w[1].t));
+        // Records are numbered by u32 (matches, groups, offsets).
+        if self.t.len() + table.len() > u32::MAX as usize {
+            bail!("network mode takes at most {} records in all", u32::MAX);
+        }
         self.t.extend(table.records.iter().map(|r| r.t));
         self.out.extend(table.records.iter().map(|r| r.out));
-        self.duration.extend(table.records.iter().map(|r| r.dur()));
+        self.duration.extend(table.records.iter().map(|r| r.dur().unwrap_or(0)));
+        self.has_duration.extend(table.records.iter().map(|r| r.dur().is_some()));
         self.interaction.extend(links.interaction);
         let ids: Vec<u32> = links
             .names
@@ -488,7 +499,7 @@ impl PopulationIndex {
             self.matches.extend(found);
             let mut end = *self.match_offsets.last().expect("an offset");
             for n in counts {
-                end += n as usize;
+                end += n;
                 self.match_offsets.push(end);
             }
         }
@@ -548,6 +559,7 @@ impl PopulationIndex {
             }
             if self.interaction[m] == self.interaction[r]
                 && self.out[m] != self.out[r]
+                && self.has_duration[m] == self.has_duration[r]
                 && self.duration[m] == self.duration[r]
             {
                 found.push(m as u32);
@@ -565,7 +577,7 @@ impl PopulationIndex {
     }
 
     fn matches_of(&self, r: usize) -> &[u32] {
-        &self.matches[self.match_offsets[r]..self.match_offsets[r + 1]]
+        &self.matches[self.match_offsets[r] as usize..self.match_offsets[r + 1] as usize]
     }
 
     /// The position of `id` among the directory's users.
@@ -758,7 +770,7 @@ impl<'a> Ego<'a> {
             match index.interaction[r] {
                 Interaction::Call => {
                     calls[slot] += 1;
-                    seconds[slot] += index.duration[r].unwrap_or(0);
+                    seconds[slot] += index.duration[r];
                 }
                 Interaction::Text => texts[slot] += 1,
                 _ => {}
