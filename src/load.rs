@@ -157,7 +157,9 @@ impl UserTable {
     /// Puts the records, now in the periods of `from`, in those of `to`.
     pub fn regroup(&mut self, from: GroupBy, to: GroupBy) {
         if from != to {
-            self.periods = self.records.iter().map(|r| period_key(to, r.t)).collect();
+            for (p, r) in self.periods.iter_mut().zip(&self.records) {
+                *p = period_key(to, r.t);
+            }
         }
     }
 }
