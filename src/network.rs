@@ -73,7 +73,7 @@ const MATCH_WINDOW: i64 = 30;
 const BLOCK: i64 = 1800;
 
 /// Up to this many valid records in the population, reading it for the
-/// index keeps every user's records (about 60 bytes each), which then serve
+/// index keeps every user's records (about 45 bytes each), which then serve
 /// the egos and their neighbours without reading any file again. A larger
 /// population reads the files of each chunk again, in bounded memory.
 pub const KEPT_RECORDS: usize = 4_000_000;
